@@ -1,0 +1,66 @@
+"""One error type for everything a user can get wrong, and the exit codes."""
+
+from __future__ import annotations
+
+import enum
+from typing import Optional
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FAILURE = 1      # a failed check, --strict with warnings, an internal error
+    BAD_INPUT = 2    # anything wrong with what the user gave
+    INTERRUPTED = 130
+
+
+class AdiffError(Exception):
+    """An error with a kind, a message, and where in the program text it is.
+
+    `kind` is a short stable word for scripts ("syntax", "unbound", ...);
+    `line` and `column` are 1-based; `source` is the program text, kept so
+    that the message can show the line with a caret under the column.
+    """
+
+    def __init__(self, kind: str, message: str, *, line: Optional[int] = None,
+                 column: Optional[int] = None, source: Optional[str] = None,
+                 hint: Optional[str] = None, exit_code: ExitCode = ExitCode.BAD_INPUT):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source = source
+        self.hint = hint
+        self.exit_code = exit_code
+
+    def excerpt(self, width: int = 76) -> Optional[str]:
+        """The offending line and a caret under the column, cut to `width`."""
+        if self.source is None or self.line is None or self.column is None:
+            return None
+        lines = self.source.split("\n")
+        if not 1 <= self.line <= len(lines):
+            return None
+        text = lines[self.line - 1].rstrip("\r")
+        column = self.column - 1
+        start = max(0, min(column - width // 2, len(text) - width))
+        shown = text[start:start + width]
+        # control characters and tabs would break the caret's alignment
+        shown = "".join(c if c.isprintable() else " " for c in shown)
+        prefix = "…" if start > 0 else ""
+        suffix = "…" if start + width < len(text) else ""
+        caret = " " * (len(prefix) + column - start) + "^"
+        return f"  {prefix}{shown}{suffix}\n  {caret}"
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
+        parts = [f"{where}{self.message}"]
+        excerpt = self.excerpt()
+        if excerpt:
+            parts.append(excerpt)
+        if self.hint:
+            parts.append(self.hint)
+        return "\n".join(parts)
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "line": self.line,
+                "column": self.column, "hint": self.hint}

@@ -1,0 +1,140 @@
+"""The forward pass and reverse accumulation over the graph's node list.
+
+The chain rule is written once, here: walking the list backwards from the
+output, each edge adds (upstream gradient × local partial) into its input's
+gradient, so gradients sum at forks.  Both passes are loops, never recursion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Optional
+
+from .errors import AdiffError
+from .graph import CONST, VAR, Graph
+from .ops import OPS
+
+
+@dataclass(frozen=True)
+class EvalWarning:
+    kind: str          # "non-finite", "gradient", "kink", "binding"
+    message: str
+    node: Optional[int] = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "node": self.node, "message": self.message}
+
+
+@dataclass
+class Trace:
+    """Every node's value and gradient, d output / d node.
+
+    A gradient is None for a node that depends on no input (a constant or
+    an expression of constants): like PyTorch, adiff does not differentiate
+    with respect to constants.  Nodes the output does not depend on get 0.
+    """
+    graph: Graph
+    inputs: dict[str, float]
+    values: list[float]
+    grads: list[Optional[float]]
+    warnings: list[EvalWarning] = field(default_factory=list)
+
+    @property
+    def value(self) -> float:
+        return self.values[self.graph.output]
+
+    def gradient(self, wrt: Optional[Iterable[str]] = None) -> dict[str, float]:
+        names = self.graph.inputs if wrt is None else wrt
+        return {name: self.grads[self.graph.inputs[name]] for name in names}
+
+
+def _fmt(x: float) -> str:
+    """A number for a message: short, with NaN and ±inf spelled as in JSON output."""
+    if x != x:
+        return "NaN"
+    return f"{x:.6g}"
+
+
+def describe(graph: Graph, node: int) -> str:
+    """`node 4 (x * w)`, or `node 0 (x)` for a named one: for messages."""
+    label = graph.nodes[node].label
+    return f"node {node} ({label if label is not None else graph.expression(node)})"
+
+
+def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float], list[EvalWarning]]:
+    """Each input's value, from the bindings or the program's defaults."""
+    warnings = []
+    for name in bindings:
+        if name not in graph.inputs:
+            close = difflib.get_close_matches(name, list(graph.inputs), n=1)
+            guess = f"; did you mean {close[0]}?" if close else ""
+            warnings.append(EvalWarning("binding", f"--{name} is bound but the program has no input {name}{guess}"))
+    missing = [name for name in graph.inputs if name not in bindings and name not in graph.defaults]
+    if missing:
+        line, column = graph.first_use.get(missing[0], (None, None))
+        plural = "s" if len(missing) > 1 else ""
+        raise AdiffError("unbound", f"no value for input{plural} {', '.join(missing)}",
+                         line=line, column=column, source=graph.source,
+                         hint="bind with " + " ".join(f"--{name} 1" for name in missing))
+    values = {name: float(bindings[name]) if name in bindings else graph.defaults[name]
+              for name in graph.inputs}
+    for name, value in values.items():
+        if not math.isfinite(value):
+            warnings.append(EvalWarning("binding", f"input {name} is {_fmt(value)}", graph.inputs[name]))
+    return values, warnings
+
+
+def evaluate(graph: Graph, bindings: Mapping[str, float] = {}) -> Trace:
+    inputs, warnings = bind(graph, bindings)
+    nodes = graph.nodes
+    isfinite = math.isfinite
+    values = [0.0] * len(nodes)
+    needs_grad = [False] * len(nodes)
+
+    for node in nodes:
+        i = node.id
+        if node.op == VAR:
+            values[i] = inputs[node.label]
+            needs_grad[i] = True
+        elif node.op == CONST:
+            values[i] = node.constant
+        else:
+            op = OPS[node.op]
+            args = [values[j] for j in node.inputs]
+            out = values[i] = op.forward(*args)
+            needs_grad[i] = any(needs_grad[j] for j in node.inputs)
+            if not isfinite(out) and all(isfinite(a) for a in args):
+                reason = op.domain(*args) if op.domain else None
+                reason = reason or ("overflow" if out == out else "not a real number")
+                warnings.append(EvalWarning("non-finite", f"{describe(graph, i)} is {_fmt(out)}: {reason}", i))
+
+    output = graph.output
+    grads: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
+    grads[output] = 1.0
+    reached = [False] * len(nodes)
+    reached[output] = True
+    for i in range(output, -1, -1):
+        node = nodes[i]
+        if not (reached[i] and needs_grad[i] and node.inputs):
+            continue
+        op = OPS[node.op]
+        args = [values[j] for j in node.inputs]
+        upstream, out = grads[i], values[i]
+        if op.kink is not None and op.kink(*args):
+            used = ", ".join(_fmt(partial(*args, out)) for partial in op.partials)
+            warnings.append(EvalWarning(
+                "kink", f"{describe(graph, i)}: {node.op} is not differentiable at "
+                f"{', '.join(_fmt(a) for a in args)}; adiff takes its local derivative "
+                f"there as {used}, as PyTorch does", i))
+        for k, j in enumerate(node.inputs):
+            if needs_grad[j]:
+                reached[j] = True
+                contribution = upstream * op.partials[k](*args, out)
+                grads[j] += contribution
+                if not isfinite(contribution) and isfinite(upstream):
+                    warnings.append(EvalWarning(
+                        "gradient", f"{describe(graph, i)}: the gradient flowing to "
+                        f"{describe(graph, j)} is {_fmt(contribution)}", j))
+    return Trace(graph, inputs, values, grads, warnings)

@@ -1,0 +1,251 @@
+"""Program text to graph, in one pass.
+
+Lark's LALR parser calls the builder below as it reduces each rule (an
+inline transformer): no parse tree is built and nothing recurses, so a
+100,000-deep chain parses like a flat sum.  Lark's own errors become
+AdiffError here, with the position and what was expected in words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+import unicodedata
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .errors import AdiffError
+from .graph import Graph
+from .ops import CONSTANTS, FUNCTIONS, OPS
+
+_OPERATORS = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+
+
+class Literal:
+    """A number not yet in the graph.
+
+    Kept aside so that `-2` is the constant -2 and `x = 2` declares an input
+    with a default, without leaving unused constant nodes behind.
+    """
+    __slots__ = ("value", "text")
+
+    def __init__(self, value: float, text: str):
+        self.value = value
+        self.text = text
+
+
+Value = Union[int, Literal]  # a node id, or a literal
+
+
+@v_args(inline=True)
+class _Builder(Transformer):
+    """Lark calls these methods by rule name as it parses; they build the graph."""
+
+    def reset(self, graph: Graph, bound: Iterable[str]) -> None:
+        self.graph = graph
+        self.bound = set(bound)
+        self.scope: dict[str, int] = {}    # names assigned so far -> node
+        self.first_use: dict[str, Token] = {}
+
+    def _node(self, value: Value) -> int:
+        if isinstance(value, Literal):
+            return self.graph.constant(value.value, value.text)
+        return value
+
+    def number(self, token: Token) -> Literal:
+        return Literal(float(token), str(token))
+
+    def name(self, token: Token) -> int:
+        name = str(token)
+        node = self.scope.get(name)
+        if node is not None:
+            return node
+        if name in CONSTANTS and name not in self.bound:
+            return self.graph.constant(CONSTANTS[name], name)
+        self.first_use.setdefault(name, token)
+        return self.graph.input(name)
+
+    def assign(self, target: Token, value: Value) -> int:
+        name = str(target)
+        if (isinstance(value, Literal) and name not in self.scope
+                and name not in self.graph.inputs):
+            # `name = number`, first sight of name: an input with a default
+            node = self.graph.input(name)
+            self.graph.defaults[name] = value.value
+        else:
+            node = self._node(value)
+            self.graph.name(node, name)
+        self.scope[name] = node
+        return node
+
+    def binary(self, left: Value, operator: Token, right: Value) -> int:
+        return self.graph.add(_OPERATORS[operator.type], (self._node(left), self._node(right)))
+
+    def negate(self, _sign: Token, value: Value) -> Value:
+        if isinstance(value, Literal):
+            text = value.text[1:] if value.text.startswith("-") else "-" + value.text
+            return Literal(-value.value, text)
+        return self.graph.add("neg", (value,))
+
+    def positive(self, _sign: Token, value: Value) -> Value:
+        return value
+
+    def superscript(self, base: Value, token: Token) -> int:
+        text = str(token).translate(_SUPERSCRIPTS)
+        return self.graph.add("pow", (self._node(base), self.graph.constant(float(text), text)))
+
+    def call(self, function: Token, *arguments: Optional[Value]) -> int:
+        name = str(function)
+        args = [a for a in arguments if a is not None]
+        op = OPS.get(name)
+        if op is None or not op.callable:
+            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            raise AdiffError("unknown_function", f"unknown function '{name}'",
+                             line=function.line, column=function.column,
+                             hint=f"did you mean '{close[0]}'?" if close else
+                             "functions: " + ", ".join(FUNCTIONS))
+        if len(args) != op.arity:
+            plural = "s" if op.arity != 1 else ""
+            raise AdiffError("arity", f"{name} takes {op.arity} argument{plural}, got {len(args)}",
+                             line=function.line, column=function.column)
+        return self.graph.add(name, tuple(self._node(a) for a in args))
+
+    def start(self, *statements: Value) -> Optional[Value]:
+        return statements[-1] if statements else None
+
+
+def _grammar_text() -> str:
+    try:
+        return (resources.files("autodiff_cli") / "grammar" / "adiff.lark").read_text("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        # an editable install or a source checkout: the grammar sits beside the package
+        return (Path(__file__).resolve().parent.parent / "grammar" / "adiff.lark").read_text("utf-8")
+
+
+_lock = threading.Lock()
+_builder = _Builder()
+_parser: Optional[Lark] = None
+
+
+def _lark() -> Lark:
+    global _parser
+    if _parser is None:
+        _parser = Lark(_grammar_text(), parser="lalr", transformer=_builder,
+                       maybe_placeholders=True)
+    return _parser
+
+
+def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None) -> Graph:
+    """Parse a program into a graph.
+
+    `bound` names the inputs the caller will bind: a bound name shadows the
+    constants pi and e.  Raises AdiffError for anything wrong with the text.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    graph = Graph(max_nodes=max_nodes, source=text)
+    with _lock:
+        _builder.reset(graph, bound)
+        try:
+            output = _lark().parse(text)
+        except UnexpectedInput as error:
+            raise _syntax_error(error, text) from None
+        except AdiffError as error:
+            error.source = text
+            raise
+        first_use = _builder.first_use
+        _builder.reset(Graph(), ())  # let the graph go with the caller
+    if output is None:
+        raise AdiffError("empty", "the program is empty: nothing to evaluate",
+                         hint='give an expression, such as "(x*w+b-y)^2"')
+    if isinstance(output, Literal):
+        output = graph.constant(output.value, output.text)
+    graph.output = output
+    graph.first_use = {name: (t.line, t.column) for name, t in first_use.items()}
+    return graph
+
+
+# ---- syntax errors in words --------------------------------------------------
+
+_OPERAND = ["a number", "a name", "'('"]
+_WORDS = {"RPAR": "')'", "COMMA": "','", "_SEP": "a new line or ';'", "$END": "the end of the program"}
+_OPERATOR_TERMINALS = {"ADD", "SUB", "MUL", "DIV", "POW", "SUPERSCRIPT"}
+
+
+def _expected_words(expected: set[str]) -> str:
+    words = []
+    if expected & {"NUMBER", "NAME"}:
+        words += _OPERAND
+    if expected & _OPERATOR_TERMINALS - {"SUB", "ADD"} or not words and expected & {"SUB", "ADD"}:
+        words.append("an operator")
+    words += [_WORDS[t] for t in ("RPAR", "COMMA") if t in expected]
+    if expected & {"_SEP", "$END"}:
+        words.append("the end of the statement")
+    if not words:
+        return ""
+    if len(words) == 1:
+        return "expected " + words[0]
+    return "expected " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_character(char: str) -> str:
+    name = unicodedata.name(char, "")
+    code = f"U+{ord(char):04X}"
+    if char.isprintable() and not char.isspace():
+        return f"'{char}' ({code}{' ' + name if name else ''})"
+    return f"{code}{' ' + name if name else ' (a control character)'}"
+
+
+def _lookalike(char: str) -> Optional[str]:
+    name = unicodedata.name(char, "")
+    for words, operator in ((("MINUS", "DASH", "HYPHEN"), "-"), (("ASTERISK", "MULTIPLICATION", "DOT OPERATOR", "TIMES"), "*"),
+                            (("DIVISION", "SLASH"), "/"), (("CIRCUMFLEX", "CARET"), "^"),
+                            (("LEFT PARENTHESIS",), "("), (("RIGHT PARENTHESIS",), ")"),
+                            (("PLUS",), "+"), (("EQUALS",), "="), (("COMMA",), ",")):
+        if any(w in name for w in words):
+            return f"did you mean '{operator}'?"
+    return None
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    line = text.count("\n") + 1
+    return line, len(text) - (text.rfind("\n") + 1) + 1
+
+
+def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
+    hint = None
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        message = f"unexpected character {_describe_character(char)}"
+        expected = ""  # the lexer's allowed set is wider than what the parser wants here
+        hint = _lookalike(char)
+        line, column = error.line, error.column
+    elif isinstance(error, UnexpectedToken) and error.token.type == "$END":
+        message = "the program ends too soon"
+        expected = _expected_words(set(error.expected))
+        line, column = _end_position(text)
+    elif isinstance(error, UnexpectedToken):
+        token = error.token
+        if token.type == "_SEP":
+            what = "end of the line" if token.startswith("\n") else "';'"
+        elif token.type == "NUMBER":
+            what = f"number {token}"
+        elif token.type == "NAME":
+            what = f"name '{token}'"
+        else:
+            what = f"'{token}'"
+        message = f"unexpected {what}"
+        expected = _expected_words(set(error.expected))
+        line, column = token.line, token.column
+        if token.type == "EQUAL":
+            hint = "only a name can be assigned to: name = expression"
+    else:  # pragma: no cover - Lark's LALR parser raises only the above
+        message, expected, line, column = str(error), "", None, None
+    if expected:
+        message += f": {expected}"
+    return AdiffError("syntax", message, line=line, column=column, source=text, hint=hint)

@@ -1,0 +1,1 @@
+"""One module per output form; each only formats a Trace or a Graph."""

@@ -11,12 +11,15 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Callable, List, NoReturn, Optional
+from typing import TYPE_CHECKING, Callable, List, NoReturn, Optional
 
 import typer
 
 from . import __version__
 from .errors import AdiffError, ExitCode
+
+if TYPE_CHECKING:
+    from .graph import Graph
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="adiff: automatic differentiation you can read. Parses an expression "
@@ -149,43 +152,64 @@ def _guarded(as_json: bool, body: Callable[[], None]) -> None:
                          exit_code=ExitCode.FAILURE), as_json)
 
 
+# Options that every command reading a program shares.
+PROGRAM = typer.Argument(None, show_default=False, metavar="PROGRAM",
+                         help="The expression or program; '-' reads standard input.")
+FILE = typer.Option(None, "-f", "--file", metavar="FILE", help="Read the program from FILE.")
+VAR = typer.Option([], "--var", metavar="NAME=VALUE",
+                   help="Bind a name that clashes with an option (repeatable).")
+MAX_NODES = typer.Option(10_000_000, "--max-nodes", min=1,
+                         help="Stop with an error if the graph grows past this many nodes.")
+JSON = typer.Option(False, "--json", help="Print one JSON document instead of the table.")
+
+
+def load(ctx: typer.Context, program: Optional[str], file: Optional[Path], var: List[str],
+         max_nodes: int) -> tuple["Graph", dict[str, float], str]:
+    """What every command starts with: the graph, the bindings, and the
+    program as the output should name it (its text, or its file's path)."""
+    from .bindings import parse_bindings
+    from .parser import parse
+
+    text_arg, binding_words = _split_arguments(program, ctx.args)
+    bindings = parse_bindings(binding_words, var)
+    text, shown = _read_program(text_arg, file)
+    return parse(text, bindings, max_nodes=max_nodes), bindings, shown
+
+
+def warn(warnings) -> None:
+    for warning in warnings:
+        print(f"adiff: warning: {warning.message}", file=sys.stderr)
+
+
 @app.command("eval", help=EVAL_HELP, context_settings=BINDINGS, no_args_is_help=True)
 def eval_command(
     ctx: typer.Context,
-    program: Optional[str] = typer.Argument(None, show_default=False,
-                                            help="The expression or program; '-' reads standard input."),
-    file: Optional[Path] = typer.Option(None, "-f", "--file", help="Read the program from FILE."),
-    json: bool = typer.Option(False, "--json", help="Print one JSON document instead of the table."),
+    program: Optional[str] = PROGRAM,
+    file: Optional[Path] = FILE,
+    json: bool = JSON,
     wrt: Optional[str] = typer.Option(None, "--wrt", metavar="NAMES",
                                       help="Report the gradient only for these inputs, comma-separated."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits in the table."),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on any warning."),
-    var: List[str] = typer.Option([], "--var", metavar="NAME=VALUE",
-                                  help="Bind a name that clashes with an option (repeatable)."),
-    max_nodes: int = typer.Option(10_000_000, "--max-nodes", min=1,
-                                  help="Stop with an error if the graph grows past this many nodes."),
+    var: List[str] = VAR,
+    max_nodes: int = MAX_NODES,
 ) -> None:
     def body() -> None:
-        from .bindings import parse_bindings
         from .evaluate import evaluate
-        from .parser import parse
 
-        text_arg, binding_words = _split_arguments(program, ctx.args)
-        bindings = parse_bindings(binding_words, var)
-        text, shown = _read_program(text_arg, file)
-        trace = evaluate(parse(text, bindings, max_nodes=max_nodes), bindings)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        trace = evaluate(graph, bindings)
         wanted = None
         if wrt is not None:
             wanted = [name.strip() for name in wrt.split(",") if name.strip()]
-            unknown = [name for name in wanted if name not in trace.graph.inputs]
+            unknown = [name for name in wanted if name not in graph.inputs]
             if unknown:
                 raise AdiffError("usage", f"--wrt: the program has no input {', '.join(unknown)}",
-                                 hint="its inputs: " + (", ".join(trace.graph.inputs) or "none"))
+                                 hint="its inputs: " + (", ".join(graph.inputs) or "none"))
         if strict and trace.warnings:
             raise AdiffError("strict", "; ".join(w.message for w in trace.warnings),
                              hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
-        for warning in trace.warnings:
-            print(f"adiff: warning: {warning.message}", file=sys.stderr)
+        warn(trace.warnings)
         if json:
             from .render.json import document, dumps
             with _output():

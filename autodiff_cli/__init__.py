@@ -23,7 +23,7 @@ __all__ = ["evaluate", "AdiffError", "ExitCode", "__version__"]
 def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
     """Parse `program`, bind its inputs (a mapping, keywords, or both) and run
     the forward and reverse passes.  Returns a Trace."""
-    from .evaluate import evaluate as run
+    from .evaluator import evaluate as run
     from .parser import parse
 
     values = {**(bindings or {}), **named}

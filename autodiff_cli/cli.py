@@ -195,7 +195,7 @@ def eval_command(
     max_nodes: int = MAX_NODES,
 ) -> None:
     def body() -> None:
-        from .evaluate import evaluate
+        from .evaluator import evaluate
 
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
         trace = evaluate(graph, bindings)

@@ -7,7 +7,7 @@ import math
 from typing import Iterable, Optional
 
 from ..errors import AdiffError
-from ..evaluate import Trace
+from ..evaluator import Trace
 
 SCHEMA = 1
 

@@ -8,7 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..evaluate import Trace
+from ..evaluator import Trace
 from ..graph import CONST, VAR
 
 

@@ -1,0 +1,119 @@
+"""The op table: every entry's partials against central finite differences."""
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+import autodiff_cli
+from autodiff_cli.ops import CONSTANTS, FUNCTIONS, OPS
+
+from numeric import central_difference, close
+
+# safe points: smooth, in the domain, away from kinks and ties
+POINTS = {
+    1: [-1.3, -0.4, 0.35, 0.9, 2.7],
+    2: [(1.3, 0.7), (-0.8, 2.5), (2.2, -1.1), (0.45, 0.3)],
+}
+# where the general points leave the function's domain or land on a kink
+DOMAIN = {
+    "log": [0.2, 1.0, 3.5], "log2": [0.2, 1.0, 3.5], "log10": [0.2, 1.0, 3.5],
+    "sqrt": [0.3, 1.0, 4.2], "asin": [-0.7, 0.1, 0.6], "acos": [-0.7, 0.1, 0.6],
+    "pow": [(1.3, 0.7), (2.5, -1.2), (0.4, 3.0), (-1.5, 3.0)],
+    "div": [(1.3, 0.7), (-0.8, 2.5), (2.2, -1.1)],
+}
+
+
+def cases():
+    for name, op in OPS.items():
+        for point in DOMAIN.get(name, POINTS[op.arity]):
+            yield name, point if isinstance(point, tuple) else (point,)
+
+
+@pytest.mark.parametrize("name, point", list(cases()), ids=lambda v: str(v))
+def test_partials_match_central_differences(name, point):
+    op = OPS[name]
+    out = op.forward(*point)
+    for k in range(op.arity):
+        if name == "pow" and k == 1 and point[0] < 0:
+            continue  # a^b is not differentiable in b for a < 0
+        def along(v, k=k):
+            args = list(point)
+            args[k] = v
+            return op.forward(*args)
+        numeric = central_difference(along, point[k])
+        assert close(op.partials[k](*point, out), numeric), (name, k, point)
+
+
+def test_every_entry_is_complete():
+    for name, op in OPS.items():
+        assert op.name == name
+        assert len(op.partials) == op.arity, name
+        assert callable(op.forward)
+
+
+def readme_functions():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("### Functions", 1)[1].split("\n#", 1)[0]
+    return set(re.findall(r"`([a-z][a-z0-9]*)\(", section))
+
+
+def test_every_function_the_readme_names_has_an_entry():
+    named = readme_functions()
+    assert len(named) >= 22
+    assert named == set(FUNCTIONS)
+
+
+def test_every_function_is_callable_from_a_program():
+    for name in FUNCTIONS:
+        args = ", ".join(["0.5"] * OPS[name].arity)
+        trace = autodiff_cli.evaluate(f"{name}({args})")
+        assert trace.value == OPS[name].forward(*[0.5] * OPS[name].arity)
+    assert set(CONSTANTS) == {"pi", "e"}
+
+
+@pytest.mark.parametrize("program, point, gradient", [
+    ("relu(x)", {"x": 0}, {"x": 0}),
+    ("abs(x)", {"x": 0}, {"x": 0}),
+    ("max(x, y)", {"x": 1, "y": 1}, {"x": 0.5, "y": 0.5}),
+    ("min(x, y)", {"x": 1, "y": 1}, {"x": 0.5, "y": 0.5}),
+    ("max(x, y)", {"x": 2, "y": 1}, {"x": 1, "y": 0}),
+    ("min(x, y)", {"x": 2, "y": 1}, {"x": 0, "y": 1}),
+])
+def test_kinks_follow_pytorch_and_warn(program, point, gradient):
+    trace = autodiff_cli.evaluate(program, point)
+    assert trace.gradient() == gradient
+    on_kink = len(set(point.values())) == 1 or 0 in point.values()
+    assert any(w.kind == "kink" for w in trace.warnings) == on_kink
+
+
+def test_the_exponents_partial_is_only_computed_when_needed():
+    # x^2 at x < 0: log of the negative base must not be taken, nor warned about
+    trace = autodiff_cli.evaluate("x^2", x=-3)
+    assert trace.gradient() == {"x": -6}
+    assert trace.warnings == []
+    # but when the exponent is an input, its partial is out·log(base)
+    trace = autodiff_cli.evaluate("x^y", x=2, y=3)
+    assert close(trace.gradient()["y"], 8 * math.log(2))
+
+
+@pytest.mark.parametrize("program, value", [
+    ("exp(1000)", math.inf), ("10^400", math.inf), ("(-10)^401", -math.inf),
+    ("log(0)", -math.inf), ("1/0", math.inf), ("-1/0", -math.inf),
+    ("sinh(-1000)", -math.inf), ("cosh(1000)", math.inf), ("0^-1", math.inf), ("0^0", 1.0),
+])
+def test_overflow_and_poles_are_infinities_not_exceptions(program, value):
+    trace = autodiff_cli.evaluate(program)
+    assert trace.value == value
+    assert [w.kind for w in trace.warnings] == (["non-finite"] if value != 1 else [])
+
+
+@pytest.mark.parametrize("program, reason", [
+    ("log(x)", "log of a negative number"), ("sqrt(x)", "square root of a negative number"),
+    ("x^0.5", "negative number to a fractional power"), ("asin(x*2)", "outside [-1, 1]"),
+])
+def test_domain_errors_are_nan_with_a_reason(program, reason):
+    trace = autodiff_cli.evaluate(program, x=-1)
+    assert math.isnan(trace.value)
+    assert any(reason in w.message for w in trace.warnings)

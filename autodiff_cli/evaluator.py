@@ -87,12 +87,20 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
 
 
 def evaluate(graph: Graph, bindings: Mapping[str, float] = {}) -> Trace:
+    """Bind the inputs, then run the forward pass and reverse accumulation."""
     inputs, warnings = bind(graph, bindings)
+    values, needs_grad = forward(graph, inputs, warnings)
+    grads = backward(graph, values, needs_grad, warnings)
+    return Trace(graph, inputs, values, grads, warnings)
+
+
+def forward(graph: Graph, inputs: Mapping[str, float],
+            warnings: list[EvalWarning]) -> tuple[list[float], list[bool]]:
+    """Every node's value, in list order; and whether it depends on an input."""
     nodes = graph.nodes
     isfinite = math.isfinite
     values = [0.0] * len(nodes)
     needs_grad = [False] * len(nodes)
-
     for node in nodes:
         i = node.id
         if node.op == VAR:
@@ -109,7 +117,18 @@ def evaluate(graph: Graph, bindings: Mapping[str, float] = {}) -> Trace:
                 reason = op.domain(*args) if op.domain else None
                 reason = reason or ("overflow" if out == out else "not a real number")
                 warnings.append(EvalWarning("non-finite", f"{describe(graph, i)} is {_fmt(out)}: {reason}", i))
+    return values, needs_grad
 
+
+def backward(graph: Graph, values: list[float], needs_grad: list[bool],
+             warnings: list[EvalWarning]) -> list[Optional[float]]:
+    """Reverse accumulation: d output / d node for every node.
+
+    Only nodes that the output depends on pass gradients on, so a dead
+    branch's infinite partial cannot leak into an input it shares.
+    """
+    nodes = graph.nodes
+    isfinite = math.isfinite
     output = graph.output
     grads: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
     grads[output] = 1.0
@@ -137,4 +156,4 @@ def evaluate(graph: Graph, bindings: Mapping[str, float] = {}) -> Trace:
                     warnings.append(EvalWarning(
                         "gradient", f"{describe(graph, i)}: the gradient flowing to "
                         f"{describe(graph, j)} is {_fmt(contribution)}", j))
-    return Trace(graph, inputs, values, grads, warnings)
+    return grads

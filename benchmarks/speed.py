@@ -1,0 +1,101 @@
+"""adiff's speed, measured: cold start, and parse / forward / backward by size.
+
+Run from anywhere with the Python that has adiff installed:
+
+    python benchmarks/speed.py            # about a minute
+    python benchmarks/speed.py --quick    # sizes up to 10^4 only
+
+It prints figures and ratios, never pass/fail: machines are noisy, so read
+the ratios (each against a yardstick measured in the same run).
+  - cold start: `adiff eval` on the seed example, --json and the table, as a
+    ratio to `python -c pass` (targets: at most 15x and 20x);
+  - sums of n terms `sin(i*x + w)` read from a file: parse (text to graph),
+    forward and backward, against Lark's bare parse of the same text with the
+    same grammar (target at 10^5 terms: at most 1.5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEED = ["eval", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5"]
+
+
+def adiff_command() -> list[str]:
+    script = Path(sys.executable).parent / "adiff"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "autodiff_cli"]
+
+
+def cold(command: list[str], runs: int) -> float:
+    """Median wall time of a fresh process running `command`."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def best(function, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--quick", action="store_true", help="sizes up to 10^4 terms only")
+    options.add_argument("--runs", type=int, default=21, help="cold-start runs per command")
+    args = options.parse_args()
+
+    from lark import Lark
+
+    from autodiff_cli.evaluator import backward, bind, forward
+    from autodiff_cli.parser import _grammar_text, parse
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    os.chdir(tempfile.gettempdir())
+
+    print("\ncold start (median of %d runs)" % args.runs)
+    baseline = cold([sys.executable, "-c", "pass"], args.runs)
+    print(f"  python -c pass           {baseline * 1000:7.1f} ms")
+    for name, extra in (("adiff eval seed --json", ["--json"]), ("adiff eval seed (table)", [])):
+        seconds = cold(adiff_command() + SEED + extra, args.runs)
+        print(f"  {name:24} {seconds * 1000:7.1f} ms   {seconds / baseline:5.1f}x python -c pass")
+
+    bare = Lark(_grammar_text(), parser="lalr")
+    print("\nsum of n terms sin(i*x + w), from a file (best of 3; seconds)")
+    print(f"  {'n':>7} {'nodes':>8} {'read+parse':>10} {'forward':>8} {'backward':>8} {'total':>7}"
+          f" {'lark bare':>9} {'total/bare':>10} {'us/term':>8}")
+    sizes = [10 ** 3, 10 ** 4] + ([] if args.quick else [10 ** 5])
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            path = Path(folder) / f"sum{n}.adiff"
+            path.write_text(" + ".join(f"sin({i}*x + w)" for i in range(n)) + "\n", encoding="utf-8")
+            repeat = 3 if n < 10 ** 5 else 1
+            graph = parse(path.read_text("utf-8"))
+            inputs, warnings = bind(graph, {"x": 0.5, "w": 0.1})
+            values, needs = forward(graph, inputs, warnings)
+            t_parse = best(lambda: parse(path.read_text("utf-8")), repeat)
+            t_forward = best(lambda: forward(graph, inputs, []), repeat)
+            t_backward = best(lambda: backward(graph, values, needs, []), repeat)
+            t_bare = best(lambda: bare.parse(path.read_text("utf-8")), repeat)
+            total = t_parse + t_forward + t_backward
+            print(f"  {n:>7} {len(graph.nodes):>8} {t_parse:>10.3f} {t_forward:>8.3f} {t_backward:>8.3f}"
+                  f" {total:>7.3f} {t_bare:>9.3f} {total / t_bare:>9.2f}x {total / n * 1e6:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -106,9 +106,9 @@ def _split_arguments(program: Optional[str], extra: List[str]) -> tuple[Optional
 
 def _fail(error: AdiffError, as_json: bool) -> NoReturn:
     if as_json:
-        from .render.json import dumps, error_document
+        from .render.json import error_document, write
         with _output():
-            sys.stdout.write(dumps(error_document(error)) + "\n")
+            write(error_document(error), sys.stdout)
     print(f"adiff: error: {error}", file=sys.stderr)
     raise typer.Exit(int(error.exit_code))
 
@@ -211,9 +211,9 @@ def eval_command(
                              hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
         warn(trace.warnings)
         if json:
-            from .render.json import document, dumps
+            from .render.json import document, write
             with _output():
-                sys.stdout.write(dumps(document(trace, shown, wanted)) + "\n")
+                write(document(trace, shown, wanted), sys.stdout)
         else:
             from .render.table import render
             with _output():

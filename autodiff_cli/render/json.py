@@ -1,10 +1,14 @@
-"""The JSON document: strict JSON, with NaN and infinities as strings."""
+"""The JSON document: strict JSON, with NaN and infinities as strings.
+
+The document is written as it is made, one node per line, so a graph of a
+million nodes never exists twice in memory (as dicts, then as one string).
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional, TextIO
 
 from ..errors import AdiffError
 from ..evaluator import Trace
@@ -20,7 +24,12 @@ def number(x: Optional[float]):
 
 
 def document(trace: Trace, program: str, wrt: Optional[Iterable[str]] = None) -> dict:
-    graph = trace.graph
+    """The eval document; its "nodes" is an iterator, consumed by `write`."""
+    graph, values, grads = trace.graph, trace.values, trace.grads
+    nodes: Iterator[dict] = (
+        {"id": node.id, "op": node.op, "label": node.label, "inputs": list(node.inputs),
+         "value": number(values[node.id]), "grad": number(grads[node.id])}
+        for node in graph.nodes)
     return {
         "schema": SCHEMA,
         "program": program,
@@ -28,9 +37,7 @@ def document(trace: Trace, program: str, wrt: Optional[Iterable[str]] = None) ->
         "value": number(trace.value),
         "gradient": {name: number(g) for name, g in trace.gradient(wrt).items()},
         "output": graph.output,
-        "nodes": [{"id": node.id, "op": node.op, "label": node.label, "inputs": list(node.inputs),
-                   "value": number(trace.values[node.id]), "grad": number(trace.grads[node.id])}
-                  for node in graph.nodes],
+        "nodes": nodes,
         "warnings": [w.to_json() for w in trace.warnings],
     }
 
@@ -39,17 +46,20 @@ def error_document(error: AdiffError) -> dict:
     return {"schema": SCHEMA, "error": error.to_json()}
 
 
-def dumps(doc: dict) -> str:
-    """Indented at the top, one line per node: readable, and fast on big graphs
-    (json's C encoder only runs without indent)."""
-    def dump(value) -> str:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+def _dump(value) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
-    fields = []
-    for key, value in doc.items():
-        if isinstance(value, list) and value:
-            value = "[\n    " + ",\n    ".join(map(dump, value)) + "\n  ]"
+
+def write(doc: dict, file: TextIO) -> None:
+    """Indented at the top level, one line per item of a list (or iterator)."""
+    for position, (key, value) in enumerate(doc.items()):
+        file.write(("{\n" if position == 0 else ",\n") + f"  {_dump(key)}: ")
+        if isinstance(value, (list, Iterator)):
+            empty = True
+            for item in value:
+                file.write(("[\n    " if empty else ",\n    ") + _dump(item))
+                empty = False
+            file.write("[]" if empty else "\n  ]")
         else:
-            value = dump(value)
-        fields.append(f"  {dump(key)}: {value}")
-    return "{\n" + ",\n".join(fields) + "\n}"
+            file.write(_dump(value))
+    file.write("\n}\n")

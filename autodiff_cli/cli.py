@@ -222,6 +222,90 @@ def eval_command(
     _guarded(json, body)
 
 
+GRAPH_HELP = """Draw PROGRAM's computational graph: ellipses for values, boxes for operations.
+
+With every input bound (or given a default by the program), each value also
+shows its value and gradient, and each edge its local partial derivative;
+otherwise the graph's structure alone is drawn.
+
+\b
+Examples:
+  adiff graph "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 > seed.dot
+  adiff graph "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --render seed.svg
+  adiff graph "(x+y)*(x+y)" --format tree
+  adiff graph -f samples/two_layer.adiff --format mermaid
+"""
+
+GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
+
+
+@app.command("graph", help=GRAPH_HELP, context_settings=BINDINGS, no_args_is_help=True)
+def graph_command(
+    ctx: typer.Context,
+    program: Optional[str] = PROGRAM,
+    file: Optional[Path] = FILE,
+    format: str = typer.Option("dot", "--format", metavar="dot|mermaid|tree|json",
+                               help="dot (Graphviz), mermaid (Markdown), tree (terminal) or json."),
+    render_to: Optional[Path] = typer.Option(None, "--render", metavar="FILE",
+                                             help="Draw to FILE (.svg, .png or .pdf) with Graphviz's dot."),
+    var: List[str] = VAR,
+    max_nodes: int = MAX_NODES,
+) -> None:
+    def body() -> None:
+        from .evaluator import evaluate
+
+        if format not in ("dot", "mermaid", "tree", "json"):
+            raise AdiffError("usage", f"--format {format}: choose dot, mermaid, tree or json")
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        bound = all(name in bindings or name in graph.defaults for name in graph.inputs)
+        trace = evaluate(graph, bindings) if bound else None
+        if trace is not None:
+            warn(trace.warnings)
+        if render_to is not None:
+            _render_with_graphviz(graph, trace, render_to)
+        elif format == "json":
+            from .render.json import graph_document, write
+            with _output():
+                write(graph_document(graph, trace, shown), sys.stdout)
+        elif format == "tree":
+            from .render.tree import render
+            with _output():
+                render(graph, trace, sys.stdout)
+        else:
+            from .render.dot import dot
+            from .render.figure import figure
+            from .render.mermaid import mermaid
+            with _output():
+                sys.stdout.write((dot if format == "dot" else mermaid)(figure(graph, trace)))
+
+    _guarded(format == "json", body)
+
+
+def _render_with_graphviz(graph: "Graph", trace, target: Path) -> None:
+    import shutil
+    import subprocess
+
+    from .render.dot import dot
+    from .render.figure import figure
+
+    kind = target.suffix.lower().lstrip(".")
+    if kind not in GRAPHVIZ_FORMATS:
+        raise AdiffError("usage", f"--render {target}: the file must end in .svg, .png or .pdf",
+                         hint="or print DOT text with --format dot")
+    program = shutil.which("dot")
+    if program is None:
+        raise AdiffError("graphviz", "--render needs Graphviz's dot program, which is not installed",
+                         hint="install Graphviz (apt-get install graphviz, brew install graphviz, "
+                              "winget install graphviz), or print DOT text with --format dot",
+                         exit_code=ExitCode.FAILURE)
+    result = subprocess.run([program, f"-T{kind}", "-o", str(target)], input=dot(figure(graph, trace)),
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AdiffError("graphviz", f"Graphviz's dot failed: {result.stderr.strip()[:300]}",
+                         exit_code=ExitCode.FAILURE)
+    print(f"adiff: drew {target}", file=sys.stderr)
+
+
 def run() -> None:
     """The `adiff` console script."""
     app(prog_name="adiff")

@@ -157,3 +157,31 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
                         "gradient", f"{describe(graph, i)}: the gradient flowing to "
                         f"{describe(graph, j)} is {_fmt(contribution)}", j))
     return grads
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge of the graph, input → operation, with its share of the gradient."""
+    source: int           # the input node
+    target: int           # the operation node
+    position: int         # which of the target's inputs (it matters for x·x)
+    partial: Optional[float]        # ∂ target / ∂ source; None where no gradient flows
+    contribution: Optional[float]   # target's gradient × partial: what this edge adds to the source's
+
+
+def edges(trace: Trace) -> list[Edge]:
+    """Every edge with its local partial, for nodes that take a gradient."""
+    result = []
+    values, grads = trace.values, trace.grads
+    for node in trace.graph.nodes:
+        if not node.inputs:
+            continue
+        op = OPS[node.op]
+        args = [values[j] for j in node.inputs]
+        for k, j in enumerate(node.inputs):
+            partial = contribution = None
+            if grads[j] is not None:
+                partial = op.partials[k](*args, values[node.id])
+                contribution = grads[node.id] * partial
+            result.append(Edge(j, node.id, k, partial, contribution))
+    return result

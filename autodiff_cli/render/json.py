@@ -11,7 +11,8 @@ import math
 from typing import Iterable, Iterator, Optional, TextIO
 
 from ..errors import AdiffError
-from ..evaluator import Trace
+from ..evaluator import Trace, edges
+from ..graph import Graph
 
 SCHEMA = 1
 
@@ -23,13 +24,16 @@ def number(x: Optional[float]):
     return "NaN" if x != x else "Infinity" if x > 0 else "-Infinity"
 
 
+def _nodes(graph: Graph, trace: Optional[Trace]) -> Iterator[dict]:
+    for node in graph.nodes:
+        yield {"id": node.id, "op": node.op, "label": node.label, "inputs": list(node.inputs),
+               "value": number(trace.values[node.id]) if trace else None,
+               "grad": number(trace.grads[node.id]) if trace else None}
+
+
 def document(trace: Trace, program: str, wrt: Optional[Iterable[str]] = None) -> dict:
     """The eval document; its "nodes" is an iterator, consumed by `write`."""
-    graph, values, grads = trace.graph, trace.values, trace.grads
-    nodes: Iterator[dict] = (
-        {"id": node.id, "op": node.op, "label": node.label, "inputs": list(node.inputs),
-         "value": number(values[node.id]), "grad": number(grads[node.id])}
-        for node in graph.nodes)
+    graph = trace.graph
     return {
         "schema": SCHEMA,
         "program": program,
@@ -37,8 +41,28 @@ def document(trace: Trace, program: str, wrt: Optional[Iterable[str]] = None) ->
         "value": number(trace.value),
         "gradient": {name: number(g) for name, g in trace.gradient(wrt).items()},
         "output": graph.output,
-        "nodes": nodes,
+        "nodes": _nodes(graph, trace),
         "warnings": [w.to_json() for w in trace.warnings],
+    }
+
+
+def graph_document(graph: Graph, trace: Optional[Trace], program: str) -> dict:
+    """Nodes and edges; with a trace, values, gradients, and each edge's local
+    partial and its contribution to its input's gradient."""
+    return {
+        "schema": SCHEMA,
+        "program": program,
+        "evaluated": trace is not None,
+        "inputs": {name: number(trace.inputs[name]) if trace else None for name in graph.inputs},
+        "value": number(trace.value) if trace else None,
+        "output": graph.output,
+        "nodes": _nodes(graph, trace),
+        "edges": ({"from": e.source, "to": e.target, "position": e.position,
+                   "partial": number(e.partial), "contribution": number(e.contribution)}
+                  for e in edges(trace)) if trace else
+                 ({"from": j, "to": node.id, "position": k, "partial": None, "contribution": None}
+                  for node in graph.nodes for k, j in enumerate(node.inputs)),
+        "warnings": [w.to_json() for w in trace.warnings] if trace else [],
     }
 
 

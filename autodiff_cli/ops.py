@@ -6,6 +6,13 @@ tanh and sigmoid reuse their result, as in PyTorch's derivatives.yaml).  The
 evaluator applies the chain rule once for all of them; adding a function is
 one entry here and nothing else: the grammar has a generic call rule.
 
+Each entry also writes its partials as formulas in adiff's own syntax, over
+the placeholders x (one input) or a, b (two inputs) and out (the output), for
+`adiff explain`, which substitutes the user's names; a test evaluates every
+formula with adiff itself against the numeric partial beside it.  The
+formulas of abs, relu, max and min use x/abs(x) for the sign of x: they are
+undefined exactly at the kink, where the numeric partial is a convention.
+
 Every function returns an IEEE double and never raises: overflow gives ±inf,
 a domain error gives nan, as in PyTorch.  Python's math module raises instead
 (math.exp(1000), math.log(-1), 10.0**400), so the helpers below wrap it once.
@@ -19,6 +26,10 @@ from typing import Callable, Optional
 
 inf = math.inf
 nan = math.nan
+
+# the names an op's partial formulas use for its inputs and its own output
+PLACEHOLDERS = {1: ("x",), 2: ("a", "b")}
+OUTPUT = "out"
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class Op:
     kink: Optional[Callable[..., bool]] = None
     # why finite inputs gave a non-finite output, when a plain "overflow" would mislead
     domain: Optional[Callable[..., Optional[str]]] = None
+    # one per input: the partial as an adiff formula over PLACEHOLDERS[arity] and OUTPUT
+    formulas: tuple[str, ...] = ()
 
     @property
     def callable(self) -> bool:
@@ -160,46 +173,53 @@ def _op(name, arity, forward, *partials, **extra) -> Op:
 
 OPS: dict[str, Op] = {op.name: op for op in [
     # operators
-    _op("add", 2, lambda a, b: a + b, lambda a, b, o: 1.0, lambda a, b, o: 1.0, symbol="+"),
-    _op("sub", 2, lambda a, b: a - b, lambda a, b, o: 1.0, lambda a, b, o: -1.0, symbol="-"),
-    _op("mul", 2, lambda a, b: a * b, lambda a, b, o: b, lambda a, b, o: a, symbol="*"),
+    _op("add", 2, lambda a, b: a + b, lambda a, b, o: 1.0, lambda a, b, o: 1.0, symbol="+",
+        formulas=("1", "1")),
+    _op("sub", 2, lambda a, b: a - b, lambda a, b, o: 1.0, lambda a, b, o: -1.0, symbol="-",
+        formulas=("1", "-1")),
+    _op("mul", 2, lambda a, b: a * b, lambda a, b, o: b, lambda a, b, o: a, symbol="*",
+        formulas=("b", "a")),
     _op("div", 2, divide, lambda a, b, o: divide(1.0, b), lambda a, b, o: -divide(o, b),
-        symbol="/", domain=lambda a, b: "division by zero" if b == 0 else None),
-    _op("neg", 1, lambda x: -x, lambda x, o: -1.0, symbol="-"),
+        symbol="/", domain=lambda a, b: "division by zero" if b == 0 else None,
+        formulas=("1/b", "-a/b^2")),
+    _op("neg", 1, lambda x: -x, lambda x, o: -1.0, symbol="-", formulas=("-1",)),
     _op("pow", 2, power, _pow_base_partial, _pow_exponent_partial, symbol="^",
-        domain=_pow_domain),
+        domain=_pow_domain, formulas=("b * a^(b-1)", "out * log(a)")),
     # functions of one argument
-    _op("sin", 1, _sin, lambda x, o: _cos(x)),
-    _op("cos", 1, _cos, lambda x, o: -_sin(x)),
-    _op("tan", 1, _real(math.tan), lambda x, o: 1.0 + o * o),
+    _op("sin", 1, _sin, lambda x, o: _cos(x), formulas=("cos(x)",)),
+    _op("cos", 1, _cos, lambda x, o: -_sin(x), formulas=("-sin(x)",)),
+    _op("tan", 1, _real(math.tan), lambda x, o: 1.0 + o * o, formulas=("1 + out^2",)),
     _op("asin", 1, _real(math.asin), lambda x, o: divide(1.0, _sqrt(1.0 - x * x)),
-        domain=_unit_domain("asin")),
+        domain=_unit_domain("asin"), formulas=("1/sqrt(1 - x^2)",)),
     _op("acos", 1, _real(math.acos), lambda x, o: -divide(1.0, _sqrt(1.0 - x * x)),
-        domain=_unit_domain("acos")),
-    _op("atan", 1, math.atan, lambda x, o: 1.0 / (1.0 + x * x)),
-    _op("sinh", 1, _sinh, lambda x, o: _cosh(x)),
-    _op("cosh", 1, _cosh, lambda x, o: _sinh(x)),
-    _op("tanh", 1, math.tanh, lambda x, o: 1.0 - o * o),
-    _op("exp", 1, _exp, lambda x, o: o),
-    _op("log", 1, _log, lambda x, o: divide(1.0, x), domain=_log_domain("log")),
+        domain=_unit_domain("acos"), formulas=("-1/sqrt(1 - x^2)",)),
+    _op("atan", 1, math.atan, lambda x, o: 1.0 / (1.0 + x * x), formulas=("1/(1 + x^2)",)),
+    _op("sinh", 1, _sinh, lambda x, o: _cosh(x), formulas=("cosh(x)",)),
+    _op("cosh", 1, _cosh, lambda x, o: _sinh(x), formulas=("sinh(x)",)),
+    _op("tanh", 1, math.tanh, lambda x, o: 1.0 - o * o, formulas=("1 - out^2",)),
+    _op("exp", 1, _exp, lambda x, o: o, formulas=("out",)),
+    _op("log", 1, _log, lambda x, o: divide(1.0, x), domain=_log_domain("log"),
+        formulas=("1/x",)),
     _op("log2", 1, _logarithm(math.log2), lambda x, o: divide(1.0, x * _ln2),
-        domain=_log_domain("log2")),
+        domain=_log_domain("log2"), formulas=("1/(x * log(2))",)),
     _op("log10", 1, _logarithm(math.log10), lambda x, o: divide(1.0, x * _ln10),
-        domain=_log_domain("log10")),
+        domain=_log_domain("log10"), formulas=("1/(x * log(10))",)),
     _op("sqrt", 1, _sqrt, lambda x, o: divide(0.5, o),
-        domain=lambda x: "square root of a negative number"),
-    _op("abs", 1, abs, lambda x, o: _sign(x), kink=lambda x: x == 0),
-    _op("sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o)),
+        domain=lambda x: "square root of a negative number", formulas=("1/(2 * out)",)),
+    _op("abs", 1, abs, lambda x, o: _sign(x), kink=lambda x: x == 0, formulas=("x/abs(x)",)),
+    _op("sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o), formulas=("out * (1 - out)",)),
     _op("relu", 1, lambda x: x if x > 0 or x != x else 0.0,
-        lambda x, o: 1.0 if x > 0 else 0.0 if x <= 0 else nan, kink=lambda x: x == 0),
-    _op("softplus", 1, _softplus, lambda x, o: _sigmoid(x)),
+        lambda x, o: 1.0 if x > 0 else 0.0 if x <= 0 else nan, kink=lambda x: x == 0,
+        formulas=("(1 + x/abs(x))/2",)),
+    _op("softplus", 1, _softplus, lambda x, o: _sigmoid(x), formulas=("sigmoid(x)",)),
     # functions of two arguments
     _op("max", 2, _maximum, lambda a, b, o: _share(a, b, a > b), lambda a, b, o: _share(b, a, b > a),
-        kink=lambda a, b: a == b),
+        kink=lambda a, b: a == b, formulas=("(1 + (a - b)/abs(a - b))/2", "(1 - (a - b)/abs(a - b))/2")),
     _op("min", 2, _minimum, lambda a, b, o: _share(a, b, a < b), lambda a, b, o: _share(b, a, b < a),
-        kink=lambda a, b: a == b),
+        kink=lambda a, b: a == b, formulas=("(1 - (a - b)/abs(a - b))/2", "(1 + (a - b)/abs(a - b))/2")),
+    # atan2(y, x): a is y, b is x
     _op("atan2", 2, math.atan2, lambda y, x, o: divide(x, x * x + y * y),
-        lambda y, x, o: divide(-y, x * x + y * y)),
+        lambda y, x, o: divide(-y, x * x + y * y), formulas=("b/(a^2 + b^2)", "-a/(a^2 + b^2)")),
 ]}
 
 FUNCTIONS = sorted(name for name, op in OPS.items() if op.callable)

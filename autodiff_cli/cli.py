@@ -306,6 +306,59 @@ def _render_with_graphviz(graph: "Graph", trace, target: Path) -> None:
     print(f"adiff: drew {target}", file=sys.stderr)
 
 
+EXPLAIN_HELP = """Show the forward and backward passes of PROGRAM step by step.
+
+The forward pass one line per operation, then the backward pass from the
+output back in the notation of the chain rule: each input's gradient as
+the upstream gradient times the local derivative, written as a formula and
+as a number, and sums where paths meet.  Unnamed intermediate values get
+short names (p, a, d, ...) in the forward pass; the output is L unless the
+program names it.  Bind inputs as for eval.
+
+\b
+Examples:
+  adiff explain "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5
+  adiff explain "p = x*w; a = p + b; d = a - y; L = d^2" --x 2 --w 3 --b 1 --y 5
+  adiff explain "x*x" --x 3 --format latex
+  adiff explain -f samples/neuron.adiff --format json --max-steps 0
+"""
+
+
+@app.command("explain", help=EXPLAIN_HELP, context_settings=BINDINGS, no_args_is_help=True)
+def explain_command(
+    ctx: typer.Context,
+    program: Optional[str] = PROGRAM,
+    file: Optional[Path] = FILE,
+    format: str = typer.Option("text", "--format", metavar="text|markdown|latex|json",
+                               help="text (the default), markdown, latex or json."),
+    max_steps: int = typer.Option(100, "--max-steps", min=0, metavar="N",
+                                  help="Show at most N lines of each pass and of the gradient; "
+                                       "0 shows everything."),
+    var: List[str] = VAR,
+    max_nodes: int = MAX_NODES,
+) -> None:
+    def body() -> None:
+        from .evaluator import evaluate
+        from .explain import explain
+        from .render import explain as render
+
+        if format not in render.FORMATS:
+            raise AdiffError("usage", f"--format: unknown format '{format}'",
+                             hint="one of: " + ", ".join(render.FORMATS))
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        trace = evaluate(graph, bindings)
+        warn(trace.warnings)
+        explanation = explain(trace, max_steps)
+        with _output():
+            if format == "json":
+                from .render.json import write
+                write(render.document(explanation, shown, trace.warnings), sys.stdout)
+            else:
+                sys.stdout.write(render.RENDERERS[format](explanation))
+
+    _guarded(format == "json", body)
+
+
 def run() -> None:
     """The `adiff` console script."""
     app(prog_name="adiff")

@@ -39,6 +39,7 @@ Examples:
   adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5
   adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --json | jq .gradient
   adiff eval "sin(x)*exp(-t)" --x 0.5 --t=1 --wrt x
+  adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --check
   adiff eval -f samples/neuron.adiff --w1 0.3
   echo "tanh(a*b)" | adiff eval - --a 1 --b -2
 """
@@ -191,6 +192,12 @@ def eval_command(
                                       help="Report the gradient only for these inputs, comma-separated."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits in the table."),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on any warning."),
+    check: bool = typer.Option(False, "--check",
+                               help="Compare every gradient with a central finite difference; "
+                                    "exit 1 if one disagrees."),
+    tolerance: Optional[float] = typer.Option(None, "--tolerance", min=0, metavar="TOL",
+                                              help="The check's tolerance on the error "
+                                                   "(default 1e-5); implies --check."),
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
 ) -> None:
@@ -210,14 +217,30 @@ def eval_command(
             raise AdiffError("strict", "; ".join(w.message for w in trace.warnings),
                              hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
         warn(trace.warnings)
+        checked = None
+        if check or tolerance is not None:
+            from .check import DEFAULT_TOLERANCE, check as run_check
+            checked = run_check(trace, DEFAULT_TOLERANCE if tolerance is None else tolerance, wanted)
         if json:
             from .render.json import document, write
+            doc = document(trace, shown, wanted)
+            if checked is not None:
+                from .render.check import document as check_document
+                doc["check"] = check_document(checked)
             with _output():
-                write(document(trace, shown, wanted), sys.stdout)
+                write(doc, sys.stdout)
         else:
             from .render.table import render
             with _output():
                 render(trace, sys.stdout, digits=digits, wrt=wanted)
+                if checked is not None:
+                    from .render.check import render as render_check
+                    render_check(checked, sys.stdout, digits=digits)
+        if checked is not None and not checked.passed:
+            worst = ", ".join(f"{c.name} (error {c.error:.2g})" for c in checked.failures)
+            print(f"adiff: error: gradient check failed for {worst}; tolerance {checked.tolerance:g}",
+                  file=sys.stderr)
+            raise typer.Exit(int(ExitCode.FAILURE))
 
     _guarded(json, body)
 

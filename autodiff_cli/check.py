@@ -1,0 +1,153 @@
+"""The gradient check: every input's gradient against a central difference.
+
+For input x with step h = 6e-6·max(1, |x|), the numeric derivative is
+(f(x + h) − f(x − h)) / 2h, from two forward passes with only x moved.
+The error is |gradient − difference| / max(1, |gradient|, |difference|):
+relative for gradients above 1, absolute below, so that a true gradient
+of 0 (where the difference is rounding noise) does not fail.  Where the
+output is large next to its gradient (1e8 + x), rounding alone moves the
+difference by about ε·|f|/h; an input whose numbers differ by less than
+that passes, with a note saying so.
+
+An input that reaches a kink the evaluator warned about (abs(0), relu(0),
+max at a tie) is reported as such, not failed: there the function has no
+derivative for a difference to agree with.  Non-finite numbers are
+reported, not failed, and never raise.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from .evaluator import Trace, describe
+from .graph import CONST, VAR
+from .ops import OPS
+
+DEFAULT_TOLERANCE = 1e-5
+RELATIVE_STEP = 6e-6
+ROUNDING = 4   # ulps of the output that the two forward passes may each be off by
+
+PASS, FAIL, KINK, NON_FINITE = "pass", "fail", "kink", "non-finite"
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    name: str
+    gradient: Optional[float]      # reverse mode, as evaluated
+    numeric: float                 # the central difference
+    step: float                    # h
+    error: float                   # nan when either number is not finite
+    status: str                    # pass, fail, kink, non-finite
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    tolerance: float
+    inputs: tuple[InputCheck, ...]
+
+    @property
+    def failures(self) -> list[InputCheck]:
+        return [c for c in self.inputs if c.status == FAIL]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def step_for(x: float) -> float:
+    return RELATIVE_STEP * max(1.0, abs(x))
+
+
+def error(gradient: float, numeric: float) -> float:
+    return abs(gradient - numeric) / max(1.0, abs(gradient), abs(numeric))
+
+
+def check(trace: Trace, tolerance: float = DEFAULT_TOLERANCE,
+          wrt: Optional[Iterable[str]] = None) -> CheckResult:
+    graph = trace.graph
+    names = list(graph.inputs) if wrt is None else list(wrt)
+    at_kink = _inputs_at_kinks(trace)
+    results = []
+    for name in names:
+        node = graph.inputs[name]
+        x = trace.inputs[name]
+        gradient = trace.grads[node]
+        h = step_for(x)
+        if not math.isfinite(x):
+            results.append(InputCheck(name, gradient, math.nan, h, math.nan, NON_FINITE,
+                                      f"{name} is not finite: no difference to take"))
+            continue
+        above = _output_with(trace, node, x + h)
+        below = _output_with(trace, node, x - h)
+        numeric = (above - below) / (2 * h) if math.isfinite(above - below) else math.nan
+        if node in at_kink:
+            results.append(InputCheck(name, gradient, numeric, h, _error_or_nan(gradient, numeric),
+                                      KINK, at_kink[node]))
+        elif gradient is None or not (math.isfinite(gradient) and math.isfinite(numeric)):
+            which = [what for what, v in (("the gradient", gradient), ("the finite difference", numeric))
+                     if v is None or not math.isfinite(v)]
+            verb = "is" if len(which) == 1 else "are"
+            results.append(InputCheck(name, gradient, numeric, h, math.nan, NON_FINITE,
+                                      f"{' and '.join(which)} {verb} not finite: nothing to compare"))
+        else:
+            e = error(gradient, numeric)
+            noise = ROUNDING * sys.float_info.epsilon * max(abs(above), abs(below), abs(trace.value)) / h
+            if e <= tolerance:
+                results.append(InputCheck(name, gradient, numeric, h, e, PASS))
+            elif abs(gradient - numeric) <= noise:
+                results.append(InputCheck(name, gradient, numeric, h, e, PASS,
+                                          f"within the difference's rounding noise (±{noise:.2g}) "
+                                          "for an output this large"))
+            else:
+                results.append(InputCheck(name, gradient, numeric, h, e, FAIL))
+    return CheckResult(tolerance, tuple(results))
+
+
+def _error_or_nan(gradient: Optional[float], numeric: float) -> float:
+    if gradient is None or not (math.isfinite(gradient) and math.isfinite(numeric)):
+        return math.nan
+    return error(gradient, numeric)
+
+
+def _output_with(trace: Trace, input_node: int, value: float) -> float:
+    """The output with one input moved: a forward pass over the nodes that
+    depend on it, the others' values reused from the trace."""
+    graph = trace.graph
+    values = list(trace.values)
+    moved = [False] * len(graph.nodes)
+    values[input_node] = value
+    moved[input_node] = True
+    for node in graph.nodes[input_node + 1:graph.output + 1]:
+        if node.op in (VAR, CONST) or not any(moved[j] for j in node.inputs):
+            continue
+        values[node.id] = OPS[node.op].forward(*(values[j] for j in node.inputs))
+        moved[node.id] = True
+    return values[graph.output]
+
+
+def _inputs_at_kinks(trace: Trace) -> dict[int, str]:
+    """input node -> a note, for inputs that some kink on the gradient's path depends on.
+
+    The evaluator warns once per kink node it passes in the reverse pass;
+    every input upstream of such a node is affected.  One sweep down the
+    node list marks them, whatever the number of kinks.
+    """
+    graph = trace.graph
+    kinks = {w.node: w for w in trace.warnings if w.kind == "kink" and w.node is not None}
+    if not kinks:
+        return {}
+    cause: list[Optional[int]] = [None] * len(graph.nodes)   # the kink a node feeds
+    for node_id in kinks:
+        cause[node_id] = node_id
+    for i in range(len(graph.nodes) - 1, -1, -1):
+        if cause[i] is not None:
+            for j in graph.nodes[i].inputs:
+                if cause[j] is None:
+                    cause[j] = cause[i]
+    return {node: f"at a kink of {describe(graph, cause[node])}: not differentiable there, "
+                  "so the two numbers need not agree"
+            for node in graph.inputs.values() if cause[node] is not None}

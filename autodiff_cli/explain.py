@@ -227,12 +227,13 @@ def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS) -> Expla
 
     flow = _Flow(trace)
     steps: list[Step] = []
-    left_out = 0
+    counted = left_out = 0       # the limit counts lines of the chain rule, not the headers
     pending_at: Optional[At] = None
     for kind, i, k in flow.order():
-        if limit and len(steps) >= limit:
+        if limit and counted >= limit:
             left_out += kind != "at"
             continue
+        counted += kind != "at"
         if kind == "at":
             pending_at = At(i, result.expression(i))
             continue

@@ -1,0 +1,189 @@
+"""adiff eval --check: gradients against central finite differences.
+
+The check must pass on the op table as it is, and must fail, with exit 1,
+when a rule in the table is wrong: the tests break one on purpose.
+"""
+
+import dataclasses
+import json
+import math
+import re
+
+import pytest
+
+import autodiff_cli
+from autodiff_cli.check import check
+from autodiff_cli.ops import OPS
+
+SEED = "(x*w+b-y)^2"
+POINT = ["--x", "2", "--w", "3", "--b", "1", "--y", "5"]
+ARTICLE_GRADIENT = {"x": 12, "w": 8, "b": 4, "y": -4}
+
+
+def strict_json(text: str):
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def wrong_rule(monkeypatch):
+    """Break one partial in the op table: wrong_rule("mul", 0, lambda a, b, o: ...)."""
+    def install(name: str, k: int, partial):
+        op = OPS[name]
+        partials = list(op.partials)
+        partials[k] = partial
+        monkeypatch.setitem(OPS, name, dataclasses.replace(op, partials=tuple(partials)))
+    return install
+
+
+def test_check_passes_on_the_seed_example(run_cli):
+    code, out, err = run_cli("eval", SEED, *POINT, "--check")
+    assert code == 0, err
+    assert "gradient check, tolerance 1e-05" in out
+    assert "check passed for 4 of 4 inputs" in out
+    assert len(re.findall(r" pass *$", out, re.M)) == 4
+
+
+def test_check_json_reports_both_numbers_per_input(run_cli):
+    code, out, err = run_cli("eval", SEED, *POINT, "--check", "--json")
+    assert code == 0, err
+    doc = strict_json(out)
+    result = doc["check"]
+    assert result["passed"] is True
+    assert result["tolerance"] == 1e-5
+    assert list(result["inputs"]) == ["x", "w", "b", "y"]
+    for name, expected in ARTICLE_GRADIENT.items():
+        entry = result["inputs"][name]
+        assert entry["status"] == "pass"
+        assert entry["gradient"] == expected
+        assert entry["finite_difference"] == pytest.approx(expected, rel=1e-8)
+        assert entry["error"] < 1e-9
+        x = float(POINT[POINT.index(f"--{name}") + 1])
+        assert entry["step"] == pytest.approx(6e-6 * max(1, abs(x)))
+    # the rest of eval's document is still there
+    assert doc["gradient"] == ARTICLE_GRADIENT
+
+
+def test_check_fails_on_a_wrong_op_rule_and_exits_1(run_cli, wrong_rule):
+    wrong_rule("mul", 0, lambda a, b, o: 1.1 * b)     # 10% too large: d(a·b)/da is b
+    code, out, err = run_cli("eval", SEED, *POINT, "--check")
+    assert code == 1
+    assert "check failed for x" in out
+    assert "gradient check failed for x" in err
+    # the output came first, all of it
+    assert out.index("∂output/∂x") < out.index("gradient check")
+    code, out, err = run_cli("eval", SEED, *POINT, "--check", "--json")
+    assert code == 1
+    result = strict_json(out)["check"]
+    assert result["passed"] is False
+    assert result["inputs"]["x"]["status"] == "fail"
+    assert result["inputs"]["x"]["finite_difference"] == pytest.approx(12, rel=1e-8)
+    assert result["inputs"]["x"]["gradient"] == pytest.approx(13.2)
+    assert [result["inputs"][n]["status"] for n in "wby"] == ["pass"] * 3
+
+
+@pytest.mark.parametrize("name, program, wrong", [
+    ("sin", "sin(x)*y", lambda x, o: -math.cos(x)),
+    ("exp", "exp(x)*y", lambda x, o: o * 1.001),
+    ("tanh", "tanh(x)*y", lambda x, o: 1 - o),
+    ("div", "x/y", lambda a, b, o: 1 / (b * b)),
+])
+def test_check_catches_wrong_function_rules(run_cli, wrong_rule, name, program, wrong):
+    args = ["--x", "0.7", "--y", "1.9"]
+    assert run_cli("eval", program, *args, "--check")[0] == 0
+    wrong_rule(name, 0, wrong)
+    code, out, _ = run_cli("eval", program, *args, "--check")
+    assert code == 1
+    assert "check failed for x" in out
+
+
+def test_tolerance_decides(run_cli, wrong_rule):
+    wrong_rule("mul", 0, lambda a, b, o: 1.01 * b)    # 1% off
+    assert run_cli("eval", SEED, *POINT, "--check")[0] == 1
+    assert run_cli("eval", SEED, *POINT, "--check", "--tolerance", "0.1")[0] == 0
+    code, out, _ = run_cli("eval", SEED, *POINT, "--tolerance", "0.001", "--json")
+    assert code == 1   # --tolerance implies --check
+    assert strict_json(out)["check"]["tolerance"] == 0.001
+
+
+def test_inputs_at_a_kink_say_so_rather_than_fail(run_cli):
+    code, out, err = run_cli("eval", "abs(x) + y*relu(z)", "--x", "0", "--y", "3", "--z", "2",
+                             "--check", "--json")
+    assert code == 0, err
+    inputs = strict_json(out)["check"]["inputs"]
+    assert inputs["x"]["status"] == "kink"
+    assert "abs(x)" in inputs["x"]["note"]
+    # the kink at x = 0 does not touch y and z
+    assert inputs["y"]["status"] == inputs["z"]["status"] == "pass"
+
+
+def test_a_kink_reaches_every_input_it_depends_on(run_cli):
+    code, out, err = run_cli("eval", "max(x*w, y) + u", "--x", "1", "--w", "2", "--y", "2",
+                             "--u", "5", "--check", "--json")
+    assert code == 0, err
+    inputs = strict_json(out)["check"]["inputs"]
+    assert {n: inputs[n]["status"] for n in inputs} == {"x": "kink", "w": "kink", "y": "kink",
+                                                         "u": "pass"}
+
+
+def test_a_kink_in_the_table_output(run_cli):
+    code, out, _ = run_cli("eval", "abs(x)", "--x", "0", "--check")
+    assert code == 0
+    assert "kink" in out
+    assert "nothing checked (1 at a kink: not compared)" in out
+
+
+def test_non_finite_values_are_reported_not_crashed_on(run_cli):
+    code, out, err = run_cli("eval", "sqrt(x) + y", "--x", "0", "--y", "1", "--check", "--json")
+    assert code == 0, err
+    inputs = strict_json(out)["check"]["inputs"]
+    assert inputs["x"]["status"] == "non-finite"
+    assert inputs["x"]["gradient"] == "Infinity"
+    assert inputs["y"]["status"] == "pass"
+    code, out, err = run_cli("eval", "x*y", "--x", "inf", "--y", "1", "--check")
+    assert code == 0, err
+    assert "non-finite" in out
+
+
+def test_a_huge_output_passes_within_rounding_noise(run_cli):
+    # f = 1e8 + x: the difference is off by ~1e-3 from rounding alone
+    code, out, err = run_cli("eval", "1e8 + x", "--x", "1", "--check", "--json")
+    assert code == 0, err
+    entry = strict_json(out)["check"]["inputs"]["x"]
+    assert entry["status"] == "pass" and "rounding" in entry["note"]
+
+
+def test_wrt_limits_the_check(run_cli):
+    code, out, _ = run_cli("eval", SEED, *POINT, "--check", "--wrt", "x,y", "--json")
+    assert code == 0
+    assert list(strict_json(out)["check"]["inputs"]) == ["x", "y"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.callable))
+def test_every_function_passes_the_check(run_cli, name):
+    op = OPS[name]
+    positive = name in {"log", "log2", "log10", "sqrt"}
+    x = "1.7" if positive else "0.6"
+    program = f"{name}(x)*y" if op.arity == 1 else f"{name}(x, y)*y"
+    code, out, err = run_cli("eval", program, "--x", x, "--y", "0.3", "--check")
+    assert code == 0, (name, out, err)
+    assert "check passed for 2 of 2 inputs" in out
+
+
+def test_check_on_a_large_program():
+    program = "(" * 2000 + "x" + "*w+0.5)" * 2000
+    trace = autodiff_cli.evaluate(program, x=0.3, w=1.0001)
+    result = check(trace)
+    assert result.passed
+    assert [c.status for c in result.inputs] == ["pass", "pass"]
+    # w^2000 curves so sharply that the plain difference is off by more than 1e-5
+    w = result.inputs[1]
+    assert w.error > 1e-5 and "extrapolated" in w.note
+
+
+def test_extrapolation_does_not_rescue_a_wrong_rule(wrong_rule):
+    wrong_rule("mul", 1, lambda a, b, o: a * 1.0001)   # 1e-4 off
+    program = "(" * 2000 + "x" + "*w+0.5)" * 2000
+    result = check(autodiff_cli.evaluate(program, x=0.3, w=1.0001))
+    assert [c.status for c in result.inputs] == ["pass", "fail"]

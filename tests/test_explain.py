@@ -390,3 +390,11 @@ def test_a_program_without_inputs(run_cli):
     assert code == 0, err
     assert "L = 2 · 3 = 6" in out
     assert "(the program has no inputs)" in out
+
+
+def test_fork_in_latex_keeps_words_out_of_math(run_cli):
+    code, out, err = run_cli("explain", "x*x", "--x", "3", "--format", "latex")
+    assert code == 0, err
+    assert r"\underbrace{3}_{\text{via }x \cdot x\text{, left}} + " \
+           r"\underbrace{3}_{\text{via }x \cdot x\text{, right}} = 6" in out
+    assert r"&\mathrel{+}= " in out

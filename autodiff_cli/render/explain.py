@@ -214,11 +214,16 @@ class _Lines:
         return text if not (x < 0 or text.startswith("−")) else self.w.paren(text)
 
     def via(self, node: int, position: int, duplicate: bool) -> str:
+        """`x · x, left`: the operation a path goes through, and which input when it is ambiguous.
+        In LaTeX the result is math-mode text (the words inside \\text)."""
         expression = self.w.write(self.x.expression(node))
+        side = ""
         if duplicate:
-            expression += ", " + ("left" if position == 0 else "right" if position == 1
-                                  else f"argument {position + 1}")
-        return expression
+            side = ", " + ("left" if position == 0 else "right" if position == 1
+                           else f"argument {position + 1}")
+        if self.latex:
+            return expression + (rf"\text{{{side}}}" if side else "")
+        return expression + side
 
     def forward(self, step: Forward) -> tuple[str, str]:
         """(left side, right side) of `p = x · w = 2 · 3 = 6`."""
@@ -247,7 +252,7 @@ class _Lines:
         if step.fork:
             where = self.via(step.node, step.position,
                              self.x.graph.nodes[step.node].inputs.count(step.input) > 1)
-            notes.append(f"via ${where}$" if self.latex else f"via {where}")
+            notes.append(rf"via ${where}$" if self.latex else f"via {where}")
         if step.kink:
             notes.append("at a kink: the local derivative is a convention")
         if notes:

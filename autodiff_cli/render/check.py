@@ -52,7 +52,8 @@ def render(result: CheckResult, file: TextIO, digits: int = 6) -> None:
             console.print(f"{c.name}: {c.note}", style="dim" if c.status == PASS else None)
     style = "bold red" if result.failures else "green" if result.passed else "yellow"
     console.print(f"[{style}]{verdict(result)}[/]")
-    console.print(METHOD, style="dim")
+    for part in METHOD.split("; "):
+        console.print(part, style="dim")
 
 
 def document(result: CheckResult) -> dict:

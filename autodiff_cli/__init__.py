@@ -16,6 +16,14 @@ from __future__ import annotations
 
 from .errors import AdiffError, ExitCode
 
+# Import the submodule autodiff_cli.evaluate now, before the function of the
+# same name is defined below: importing a submodule sets the package attribute
+# of its name, so a lazy import would replace this function with the module
+# (the second call to autodiff_cli.evaluate, or any call after
+# `import autodiff_cli.evaluate`, would fail with "'module' object is not
+# callable").  The module is then in sys.modules and is never set again.
+from . import evaluate as _evaluate_module  # noqa: E402,F401
+
 __version__ = "0.1.0"
 __all__ = ["evaluate", "AdiffError", "ExitCode", "__version__"]
 
@@ -23,8 +31,9 @@ __all__ = ["evaluate", "AdiffError", "ExitCode", "__version__"]
 def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
     """Parse `program`, bind its inputs (a mapping, keywords, or both) and run
     the forward and reverse passes.  Returns a Trace."""
-    from .evaluate import evaluate as run
     from .parser import parse
+
+    run = _evaluate_module.evaluate
 
     values = {**(bindings or {}), **named}
     return run(parse(program, values, max_nodes=max_nodes), values)

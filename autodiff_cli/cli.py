@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, NoReturn, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
 from .errors import AdiffError, ExitCode
@@ -27,6 +28,35 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                        "reverse passes, and shows every node's value and gradient.")
 
 BINDINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+class BindingsCommand(TyperCommand):
+    """A command whose unknown `--name value` pairs are bindings.
+
+    Click reads a word such as `-inf` as a cluster of short options, and
+    `-f` is one of ours: `--x -inf` lost its value and -f took the next word.
+    Joining `--name -value` into `--name=-value` before Click parses keeps a
+    negative value with its name (`--x=-inf` always worked).
+    """
+
+    def parse_args(self, ctx, args):
+        known = {opt for param in self.params for opt in (*param.opts, *param.secondary_opts)}
+        joined: list[str] = []
+        i = 0
+        while i < len(args):
+            word = args[i]
+            if word == "--":
+                joined += args[i:]
+                break
+            if (word.startswith("--") and len(word) > 2 and "=" not in word and word not in known
+                    and i + 1 < len(args) and args[i + 1].startswith("-") and args[i + 1] != "-"
+                    and not args[i + 1].startswith("--")):
+                joined.append(f"{word}={args[i + 1]}")
+                i += 2
+                continue
+            joined.append(word)
+            i += 1
+        return super().parse_args(ctx, joined)
 
 EVAL_HELP = """Evaluate PROGRAM and its gradient with respect to every input.
 
@@ -181,7 +211,8 @@ def warn(warnings) -> None:
         print(f"adiff: warning: {warning.message}", file=sys.stderr)
 
 
-@app.command("eval", help=EVAL_HELP, context_settings=BINDINGS, no_args_is_help=True)
+@app.command("eval", help=EVAL_HELP, context_settings=BINDINGS, no_args_is_help=True,
+             cls=BindingsCommand)
 def eval_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,

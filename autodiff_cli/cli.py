@@ -106,6 +106,8 @@ def _read_program(program: Optional[str], file: Optional[Path]) -> tuple[str, st
             column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
             raise AdiffError("encoding", f"{where} is not valid UTF-8 (byte {error.start + 1}, "
                              f"0x{data[error.start]:02x})", line=line, column=column) from None
+        # a byte-order mark is encoding, not program: keep it out of the JSON "program" too
+        text = text[1:] if text.startswith("\ufeff") else text
         return text, (text if file is None else str(file))
     return program, program
 

@@ -137,17 +137,21 @@ def _split_arguments(program: Optional[str], extra: List[str]) -> tuple[Optional
 
 
 def _fail(error: AdiffError, as_json: bool) -> NoReturn:
+    # the message first: it must survive an output that cannot be written
+    print(f"adiff: error: {error}", file=sys.stderr)
     if as_json:
         from .render.json import dumps, error_document
         with _output():
             sys.stdout.write(dumps(error_document(error)) + "\n")
-    print(f"adiff: error: {error}", file=sys.stderr)
     raise typer.Exit(int(error.exit_code))
 
 
 @contextlib.contextmanager
 def _output():
     """Writing to standard output: a closed pipe or a full disk ends quietly."""
+    if sys.stdout is None:  # started with standard output closed (`adiff ... >&-`)
+        print("adiff: error: cannot write the output: standard output is closed", file=sys.stderr)
+        raise typer.Exit(int(ExitCode.FAILURE))
     try:
         yield
         sys.stdout.flush()

@@ -108,7 +108,7 @@ class _Builder(Transformer):
             raise AdiffError("unknown_function", f"unknown function '{name}'",
                              line=function.line, column=function.column,
                              hint=f"did you mean '{close[0]}'?" if close else
-                             "functions: " + ", ".join(FUNCTIONS))
+                             _wrap("functions: " + ", ".join(FUNCTIONS)))
         if len(args) != op.arity:
             plural = "s" if op.arity != 1 else ""
             raise AdiffError("arity", f"{name} takes {op.arity} argument{plural}, got {len(args)}",
@@ -117,6 +117,12 @@ class _Builder(Transformer):
 
     def start(self, *statements: Value) -> Optional[Value]:
         return statements[-1] if statements else None
+
+
+def _wrap(text: str) -> str:
+    """A long hint as lines that fit a terminal."""
+    import textwrap
+    return textwrap.fill(text, width=76, break_long_words=False, break_on_hyphens=False)
 
 
 def _grammar_text() -> str:

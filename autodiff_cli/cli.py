@@ -182,9 +182,11 @@ def _guarded(as_json: bool, body: Callable[[], None]) -> None:
     except Exception as error:
         if os.environ.get("ADIFF_DEBUG"):
             raise
-        _fail(AdiffError("internal", f"internal error ({type(error).__name__}: {error}); "
-                         "this is a bug in adiff, please report it",
-                         hint="set ADIFF_DEBUG=1 to see the traceback",
+        # one line whatever the exception holds (its text may span lines or pages)
+        detail = " ".join(str(error).split())
+        detail = detail if len(detail) <= 60 else detail[:59] + "…"
+        _fail(AdiffError("internal", f"internal error ({type(error).__name__}: {detail}); "
+                         "this is a bug in adiff, please report it (ADIFF_DEBUG=1 shows the traceback)",
                          exit_code=ExitCode.FAILURE), as_json)
 
 
@@ -244,7 +246,10 @@ def eval_command(
                 raise AdiffError("usage", f"--wrt: the program has no input {', '.join(unknown)}",
                                  hint="its inputs: " + (", ".join(graph.inputs) or "none"))
         if strict and trace.warnings:
-            raise AdiffError("strict", "; ".join(w.message for w in trace.warnings),
+            listed = [w.message for w in trace.warnings[:3]]
+            if len(trace.warnings) > 3:
+                listed.append(f"and {len(trace.warnings) - 3} more warnings")
+            raise AdiffError("strict", "; ".join(listed),
                              hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
         warn(trace.warnings)
         if json:

@@ -53,14 +53,27 @@ class AdiffError(Exception):
 
     def __str__(self) -> str:
         where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
-        parts = [f"{where}{self.message}"]
+        first = f"{where}{self.message}"
+        # an internal error stays one line (the issue asks for a one-line report)
+        parts = [first if self.kind == "internal" else _fit(first)]
         excerpt = self.excerpt()
         if excerpt:
             parts.append(excerpt)
         if self.hint:
-            parts.append(self.hint)
+            parts.append(_fit(self.hint))
         return "\n".join(parts)
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "message": self.message, "line": self.line,
                 "column": self.column, "hint": self.hint}
+
+
+def _fit(text: str, width: int = 86) -> str:
+    """Lines of at most `width` characters, so that with a prefix such as
+    "adiff: error: " an error stays within 100 columns."""
+    if len(text) <= width and "\n" not in text:
+        return text
+    import textwrap
+    return "\n".join(textwrap.fill(paragraph, width=width, subsequent_indent="  ",
+                                    break_on_hyphens=False) or paragraph
+                      for paragraph in text.split("\n"))

@@ -25,7 +25,10 @@ CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from autodiff_cli.parser import parse, _lark
-from autodiff_cli.evaluate import evaluate
+try:
+    from autodiff_cli.evaluator import evaluate
+except ImportError:  # before the module's rename
+    from autodiff_cli.evaluate import evaluate
 _lark()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t1 = time.perf_counter()
@@ -36,8 +39,14 @@ trace = evaluate(graph, {"x": 0.5, "w": 0.1})
 t3 = time.perf_counter()
 out = 0.0
 if sys.argv[2] == "1":
-    from autodiff_cli.render.json import document, dumps
-    out = len(dumps(document(trace, sys.argv[1])))
+    import io
+    from autodiff_cli.render import json as render_json
+    if hasattr(render_json, "write"):  # the streaming writer
+        buffer = io.StringIO()
+        render_json.write(render_json.document(trace, sys.argv[1]), buffer)
+        out = len(buffer.getvalue())
+    else:
+        out = len(render_json.dumps(render_json.document(trace, sys.argv[1])))
 t4 = time.perf_counter()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"nodes": len(graph.nodes), "startup": t1 - t0, "parse": t2 - t1,

@@ -25,7 +25,10 @@ from lark import Lark
 
 import autodiff_cli
 from autodiff_cli import AdiffError
-from autodiff_cli.evaluate import evaluate as evaluate_graph
+try:  # main renamed the module evaluate.py to evaluator.py
+    from autodiff_cli.evaluator import evaluate as evaluate_graph
+except ImportError:
+    from autodiff_cli.evaluate import evaluate as evaluate_graph
 from autodiff_cli.ops import OPS
 from autodiff_cli.parser import _grammar_text, parse
 from support import assert_promised, cli, run

@@ -69,11 +69,27 @@ class AdiffError(Exception):
 
 
 def _fit(text: str, width: int = 86) -> str:
-    """Lines of at most `width` characters, so that with a prefix such as
-    "adiff: error: " an error stays within 100 columns."""
-    if len(text) <= width and "\n" not in text:
+    """Lines of at most `width` characters where the text allows, so that
+    with a prefix such as "adiff: error: " an error stays within 100 columns.
+
+    Breaks only between clauses (after ': ' or '; '), never inside one: a
+    path or a quoted name stays whole, and so does a phrase a script may
+    look for.  The position ("line 3, column 7:") stays with what follows.
+    """
+    if len(text) <= width:
         return text
-    import textwrap
-    return "\n".join(textwrap.fill(paragraph, width=width, subsequent_indent="  ",
-                                    break_on_hyphens=False) or paragraph
-                      for paragraph in text.split("\n"))
+    import re
+    lines = []
+    for paragraph in text.split("\n"):
+        clauses = re.split(r"(?<=[:;]) ", paragraph)
+        if len(clauses) > 1 and re.fullmatch(r"line \d+, column \d+:", clauses[0]):
+            clauses[:2] = [clauses[0] + " " + clauses[1]]
+        line = clauses[0]
+        for clause in clauses[1:]:
+            if len(line) + 1 + len(clause) <= width:
+                line += " " + clause
+            else:
+                lines.append(line)
+                line = "  " + clause
+        lines.append(line)
+    return "\n".join(lines)

@@ -271,7 +271,8 @@ def test_the_finite_difference_check_sees_programs():
     """Guard against a generator that only ever yields skipped programs."""
     checked = []
 
-    @settings(max_examples=25, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
     @given(smooth_candidates)
     def collect(text):
         try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, NoReturn, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
 from .errors import AdiffError, ExitCode
@@ -27,6 +28,38 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                        "reverse passes, and shows every node's value and gradient.")
 
 BINDINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+class BindingsCommand(TyperCommand):
+    """A command whose unknown `--name value` pairs are bindings.
+
+    Click reads a word such as `-inf` as a cluster of short options, and
+    `-f` is one of ours: `--x -inf` lost its value and -f took the next word.
+    Joining `--name -value` into `--name=-value` before Click parses keeps a
+    negative value with its name (`--x=-inf` always worked).
+    """
+
+    def parse_args(self, ctx, args):
+        known = {opt for param in self.params for opt in (*param.opts, *param.secondary_opts)}
+        joined: list[str] = []
+        i = 0
+        while i < len(args):
+            word = args[i]
+            if word == "--":
+                joined += args[i:]
+                break
+            if (word.startswith("--") and len(word) > 2 and "=" not in word and word not in known
+                    and i + 1 < len(args) and args[i + 1].startswith("-") and args[i + 1] != "-"
+                    and not args[i + 1].startswith("--")):
+                joined.append(f"{word}={args[i + 1]}")
+                i += 2
+                continue
+            joined.append(word)
+            i += 1
+        return super().parse_args(ctx, joined)
+
+# what every command that reads a program and its bindings is declared with
+READS_A_PROGRAM = dict(context_settings=BINDINGS, no_args_is_help=True, cls=BindingsCommand)
 
 EVAL_HELP = """Evaluate PROGRAM and its gradient with respect to every input.
 
@@ -77,6 +110,8 @@ def _read_program(program: Optional[str], file: Optional[Path]) -> tuple[str, st
             column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
             raise AdiffError("encoding", f"{where} is not valid UTF-8 (byte {error.start + 1}, "
                              f"0x{data[error.start]:02x})", line=line, column=column) from None
+        # a byte-order mark is encoding, not program: keep it out of the JSON "program" too
+        text = text[1:] if text.startswith("\ufeff") else text
         return text, (text if file is None else str(file))
     return program, program
 
@@ -106,17 +141,32 @@ def _split_arguments(program: Optional[str], extra: List[str]) -> tuple[Optional
 
 
 def _fail(error: AdiffError, as_json: bool) -> NoReturn:
-    if as_json:
-        from .render.json import error_document, write
-        with _output():
-            write(error_document(error), sys.stdout)
+    # the message first: it must survive an output that cannot be written
     print(f"adiff: error: {error}", file=sys.stderr)
+    if as_json:
+        from .render.json import error_document
+        _print_json(error_document(error))
     raise typer.Exit(int(error.exit_code))
+
+
+def _print_json(doc: dict) -> None:
+    """The whole document is made before a byte is written: an interruption
+    or a failure part-way leaves no half JSON document on standard output."""
+    import io
+
+    from .render.json import write
+    buffer = io.StringIO()
+    write(doc, buffer)
+    with _output():
+        sys.stdout.write(buffer.getvalue())
 
 
 @contextlib.contextmanager
 def _output():
     """Writing to standard output: a closed pipe or a full disk ends quietly."""
+    if sys.stdout is None:  # started with standard output closed (`adiff ... >&-`)
+        print("adiff: error: cannot write the output: standard output is closed", file=sys.stderr)
+        raise typer.Exit(int(ExitCode.FAILURE))
     try:
         yield
         sys.stdout.flush()
@@ -147,9 +197,11 @@ def _guarded(as_json: bool, body: Callable[[], None]) -> None:
     except Exception as error:
         if os.environ.get("ADIFF_DEBUG"):
             raise
-        _fail(AdiffError("internal", f"internal error ({type(error).__name__}: {error}); "
-                         "this is a bug in adiff, please report it",
-                         hint="set ADIFF_DEBUG=1 to see the traceback",
+        # one line whatever the exception holds (its text may span lines or pages)
+        detail = " ".join(str(error).split())
+        detail = detail if len(detail) <= 60 else detail[:59] + "…"
+        _fail(AdiffError("internal", f"internal error ({type(error).__name__}: {detail}); "
+                         "this is a bug in adiff, please report it (ADIFF_DEBUG=1 shows the traceback)",
                          exit_code=ExitCode.FAILURE), as_json)
 
 
@@ -182,7 +234,7 @@ def warn(warnings) -> None:
         print(f"adiff: warning: {warning.message}", file=sys.stderr)
 
 
-@app.command("eval", help=EVAL_HELP, context_settings=BINDINGS, no_args_is_help=True)
+@app.command("eval", help=EVAL_HELP, **READS_A_PROGRAM)
 def eval_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
@@ -214,7 +266,10 @@ def eval_command(
                 raise AdiffError("usage", f"--wrt: the program has no input {', '.join(unknown)}",
                                  hint="its inputs: " + (", ".join(graph.inputs) or "none"))
         if strict and trace.warnings:
-            raise AdiffError("strict", "; ".join(w.message for w in trace.warnings),
+            listed = [w.message for w in trace.warnings[:3]]
+            if len(trace.warnings) > 3:
+                listed.append(f"and {len(trace.warnings) - 3} more warnings")
+            raise AdiffError("strict", "; ".join(listed),
                              hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
         warn(trace.warnings)
         checked = None
@@ -222,13 +277,12 @@ def eval_command(
             from .check import DEFAULT_TOLERANCE, check as run_check
             checked = run_check(trace, DEFAULT_TOLERANCE if tolerance is None else tolerance, wanted)
         if json:
-            from .render.json import document, write
+            from .render.json import document
             doc = document(trace, shown, wanted)
             if checked is not None:
                 from .render.check import document as check_document
                 doc["check"] = check_document(checked)
-            with _output():
-                write(doc, sys.stdout)
+            _print_json(doc)
         else:
             from .render.table import render
             with _output():
@@ -262,7 +316,7 @@ Examples:
 GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
 
 
-@app.command("graph", help=GRAPH_HELP, context_settings=BINDINGS, no_args_is_help=True)
+@app.command("graph", help=GRAPH_HELP, **READS_A_PROGRAM)
 def graph_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
@@ -287,9 +341,8 @@ def graph_command(
         if render_to is not None:
             _render_with_graphviz(graph, trace, render_to)
         elif format == "json":
-            from .render.json import graph_document, write
-            with _output():
-                write(graph_document(graph, trace, shown), sys.stdout)
+            from .render.json import graph_document
+            _print_json(graph_document(graph, trace, shown))
         elif format == "tree":
             from .render.tree import render
             with _output():
@@ -347,7 +400,7 @@ Examples:
 """
 
 
-@app.command("explain", help=EXPLAIN_HELP, context_settings=BINDINGS, no_args_is_help=True)
+@app.command("explain", help=EXPLAIN_HELP, **READS_A_PROGRAM)
 def explain_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
@@ -372,11 +425,10 @@ def explain_command(
         trace = evaluate(graph, bindings)
         warn(trace.warnings)
         explanation = explain(trace, max_steps)
-        with _output():
-            if format == "json":
-                from .render.json import write
-                write(render.document(explanation, shown, trace.warnings), sys.stdout)
-            else:
+        if format == "json":
+            _print_json(render.document(explanation, shown, trace.warnings))
+        else:
+            with _output():
                 sys.stdout.write(render.RENDERERS[format](explanation))
 
     _guarded(format == "json", body)

@@ -53,14 +53,43 @@ class AdiffError(Exception):
 
     def __str__(self) -> str:
         where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
-        parts = [f"{where}{self.message}"]
+        first = f"{where}{self.message}"
+        # an internal error stays one line (the issue asks for a one-line report)
+        parts = [first if self.kind == "internal" else _fit(first)]
         excerpt = self.excerpt()
         if excerpt:
             parts.append(excerpt)
         if self.hint:
-            parts.append(self.hint)
+            parts.append(_fit(self.hint))
         return "\n".join(parts)
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "message": self.message, "line": self.line,
                 "column": self.column, "hint": self.hint}
+
+
+def _fit(text: str, width: int = 86) -> str:
+    """Lines of at most `width` characters where the text allows, so that
+    with a prefix such as "adiff: error: " an error stays within 100 columns.
+
+    Breaks only between clauses (after ': ' or '; '), never inside one: a
+    path or a quoted name stays whole, and so does a phrase a script may
+    look for.  The position ("line 3, column 7:") stays with what follows.
+    """
+    if len(text) <= width:
+        return text
+    import re
+    lines = []
+    for paragraph in text.split("\n"):
+        clauses = re.split(r"(?<=[:;]) ", paragraph)
+        if len(clauses) > 1 and re.fullmatch(r"line \d+, column \d+:", clauses[0]):
+            clauses[:2] = [clauses[0] + " " + clauses[1]]
+        line = clauses[0]
+        for clause in clauses[1:]:
+            if len(line) + 1 + len(clause) <= width:
+                line += " " + clause
+            else:
+                lines.append(line)
+                line = "  " + clause
+        lines.append(line)
+    return "\n".join(lines)

@@ -57,10 +57,17 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+_LISTED = 5  # names listed in one message
+
+
+def _short(name: str, width: int = 24) -> str:
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
 def describe(graph: Graph, node: int) -> str:
     """`node 4 (x * w)`, or `node 0 (x)` for a named one: for messages."""
     label = graph.nodes[node].label
-    return f"node {node} ({label if label is not None else graph.expression(node)})"
+    return f"node {node} ({_short(label if label is not None else graph.expression(node), 40)})"
 
 
 def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float], list[EvalWarning]]:
@@ -69,20 +76,25 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
     for name in bindings:
         if name not in graph.inputs:
             close = difflib.get_close_matches(name, list(graph.inputs), n=1)
-            guess = f"; did you mean {close[0]}?" if close else ""
+            guess = f"; did you mean {_short(close[0])}?" if close else ""
+            name = _short(name)
             warnings.append(EvalWarning("binding", f"--{name} is bound but the program has no input {name}{guess}"))
     missing = [name for name in graph.inputs if name not in bindings and name not in graph.defaults]
     if missing:
         line, column = graph.first_use.get(missing[0], (None, None))
         plural = "s" if len(missing) > 1 else ""
-        raise AdiffError("unbound", f"no value for input{plural} {', '.join(missing)}",
+        # all at once, but within a screen: 10,000 unbound names or a
+        # 100,000-character one must not flood the terminal
+        shown = [_short(name) for name in missing[:_LISTED]]
+        more = f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
+        raise AdiffError("unbound", f"no value for input{plural} {', '.join(shown)}{more}",
                          line=line, column=column, source=graph.source,
-                         hint="bind with " + " ".join(f"--{name} 1" for name in missing))
+                         hint="bind with " + " ".join(f"--{name} 1" for name in shown) + more)
     values = {name: float(bindings[name]) if name in bindings else graph.defaults[name]
               for name in graph.inputs}
     for name, value in values.items():
         if not math.isfinite(value):
-            warnings.append(EvalWarning("binding", f"input {name} is {_fmt(value)}", graph.inputs[name]))
+            warnings.append(EvalWarning("binding", f"input {_short(name)} is {_fmt(value)}", graph.inputs[name]))
     return values, warnings
 
 

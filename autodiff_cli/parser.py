@@ -108,7 +108,7 @@ class _Builder(Transformer):
             raise AdiffError("unknown_function", f"unknown function '{name}'",
                              line=function.line, column=function.column,
                              hint=f"did you mean '{close[0]}'?" if close else
-                             "functions: " + ", ".join(FUNCTIONS))
+                             _wrap("functions: " + ", ".join(FUNCTIONS)))
         if len(args) != op.arity:
             plural = "s" if op.arity != 1 else ""
             raise AdiffError("arity", f"{name} takes {op.arity} argument{plural}, got {len(args)}",
@@ -117,6 +117,12 @@ class _Builder(Transformer):
 
     def start(self, *statements: Value) -> Optional[Value]:
         return statements[-1] if statements else None
+
+
+def _wrap(text: str) -> str:
+    """A long hint as lines that fit a terminal."""
+    import textwrap
+    return textwrap.fill(text, width=76, break_long_words=False, break_on_hyphens=False)
 
 
 def _grammar_text() -> str:
@@ -193,6 +199,29 @@ def _expected_words(expected: set[str]) -> str:
     return "expected " + ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _open_parentheses(text: str, end: int) -> int:
+    """How many '(' are still open before `end`, comments aside."""
+    depth = 0
+    for line in text[:end].split("\n"):
+        line = line.partition("#")[0]
+        depth += line.count("(") - line.count(")")
+    return depth
+
+
+def _in_context(expected: set[str], text: str, end: int) -> set[str]:
+    """Lark's LALR tables merge states, so its expected set lists ')' and ','
+    at the top level and the statement's end inside parentheses: keep what
+    can follow here."""
+    if _open_parentheses(text, end) > 0:
+        return expected - {"_SEP", "$END"}
+    return expected - {"RPAR", "COMMA"}
+
+
+def _shorten(text: str, width: int = 24) -> str:
+    """A token for a message: a 100,000-character name must not fill the screen."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def _describe_character(char: str) -> str:
     name = unicodedata.name(char, "")
     code = f"U+{ord(char):04X}"
@@ -227,20 +256,20 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         line, column = error.line, error.column
     elif isinstance(error, UnexpectedToken) and error.token.type == "$END":
         message = "the program ends too soon"
-        expected = _expected_words(set(error.expected))
+        expected = _expected_words(_in_context(set(error.expected), text, len(text)))
         line, column = _end_position(text)
     elif isinstance(error, UnexpectedToken):
         token = error.token
         if token.type == "_SEP":
             what = "end of the line" if token.startswith("\n") else "';'"
         elif token.type == "NUMBER":
-            what = f"number {token}"
+            what = f"number {_shorten(token)}"
         elif token.type == "NAME":
-            what = f"name '{token}'"
+            what = f"name '{_shorten(token)}'"
         else:
-            what = f"'{token}'"
+            what = f"'{_shorten(token)}'"
         message = f"unexpected {what}"
-        expected = _expected_words(set(error.expected))
+        expected = _expected_words(_in_context(set(error.expected), text, token.start_pos))
         line, column = token.line, token.column
         if token.type == "EQUAL":
             hint = "only a name can be assigned to: name = expression"

@@ -1,0 +1,195 @@
+"""Errors stay useful (issue 4, section 5).
+
+Every error in the catalogue fits one screen (at most 24 lines of at most
+100 characters, even for a 100,000-character line), names what was wrong and
+where (line and column, with a caret, for text), suggests the fix where there
+is an obvious one, and with --json also comes as a JSON `error` object on
+standard output.  Internal errors are one line asking for a report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autodiff_cli.ops import OPS
+from support import ROOT, cli
+
+LONG_NAME = "n" * 100_000
+
+# (id, arguments, standard input, exit code, kind, (line, column) or None,
+#  the character the caret points at or None, words the hint must hold or None)
+CATALOGUE = [
+    ("ends-too-soon", ["x +", "--x", "1"], None, 2, "syntax", (1, 4), None, None),
+    ("assign-to-number", ["2 = x", "--x", "1"], None, 2, "syntax", (1, 3), "=", "only a name"),
+    ("stray-character", ["x $ y", "--x", "1"], None, 2, "syntax", (1, 3), "$", None),
+    ("third-line", ["a = 1\nb = 2\nc = a ++* b"], None, 2, "syntax", (3, 9), "*", None),
+    ("long-line", ["x+" * 50_000 + "$", "--x", "1"], None, 2, "syntax", (1, 100_001), "$", None),
+    ("long-line-middle", ["x+" * 25_000 + "$" + "+x" * 25_000, "--x", "1"], None, 2, "syntax",
+     (1, 50_001), "$", None),
+    ("long-name", [LONG_NAME + " " + LONG_NAME], None, 2, "syntax", (1, 100_002), "n", None),
+    ("nul", ["-", "--x", "1"], b"x *\x00 2", 2, "syntax", (1, 4), None, None),
+    ("control", ["x +\x1b 1", "--x", "1"], None, 2, "syntax", (1, 4), None, None),
+    ("lookalike", ["x ‐ 1", "--x", "1"], None, 2, "syntax", (1, 3), "‐", "did you mean '-'"),
+    ("invalid-utf8", ["-", "--x", "1"], b"x + \xff", 2, "encoding", (1, 5), None, None),
+    ("unknown-function", ["sinn(x)", "--x", "1"], None, 2, "unknown_function", (1, 1), "s",
+     "did you mean 'sin'"),
+    ("unknown-function-far", ["A(x)", "--x", "1"], None, 2, "unknown_function", (1, 1), "A",
+     "functions: abs"),
+    ("too-few-arguments", ["atan2(x)", "--x", "1"], None, 2, "arity", (1, 1), "a", None),
+    ("too-many-arguments", ["sin(x, x)", "--x", "1"], None, 2, "arity", (1, 1), "s", None),
+    ("unbound", ["x + y*z"], None, 2, "unbound", (1, 1), "x", "--x 1 --y 1 --z 1"),
+    ("unbound-10000", ["+".join(f"x{i}" for i in range(10_000))], None, 2, "unbound", (1, 1), "x",
+     "and 9995 more"),
+    ("unbound-long-name", [LONG_NAME], None, 2, "unbound", (1, 1), "n", "bind with"),
+    ("empty", [""], None, 2, "empty", None, None, "give an expression"),
+    ("only-comments", ["# nothing\n;"], None, 2, "empty", None, None, "give an expression"),
+    ("comma-number", ["x", "--x", "1,5"], None, 2, "binding", None, None, "--x 1.5"),
+    ("hex-number", ["x", "--x", "0x10"], None, 2, "binding", None, None, "decimal"),
+    ("empty-binding", ["x", "--x", ""], None, 2, "binding", None, None, "--x 1"),
+    ("bound-twice", ["x", "--x", "1", "--x", "2"], None, 2, "binding", None, None, "once"),
+    ("no-value", ["x", "--x"], None, 2, "binding", None, None, "--x 1"),
+    ("bad-name", ["x", "--x", "1", "--1x", "2"], None, 2, "binding", None, None, "letter"),
+    ("bad-var", ["x", "--x", "1", "--var", "y"], None, 2, "binding", None, None, "--var json=2"),
+    ("extra-argument", ["x", "y", "--x", "1"], None, 2, "usage", None, None, "quote the program"),
+    ("wrt-unknown", ["x", "--x", "1", "--wrt", "q"], None, 2, "usage", None, None, "its inputs: x"),
+    ("too-large", ["x+x*2+x*3", "--x", "1", "--max-nodes", "3"], None, 2, "too_large", None, None,
+     "--max-nodes N"),
+    ("strict", ["log(x)", "--x", "0", "--strict"], None, 1, "strict", None, None, "--strict"),
+]
+
+
+def _invoke(args, stdin, as_json):
+    return cli("eval", *args, *(["--json"] if as_json else []), input=stdin)
+
+
+def _screen(stderr: str) -> list[str]:
+    lines = stderr.rstrip("\n").split("\n")
+    assert len(lines) <= 24, f"{len(lines)} lines"
+    assert all(len(line) <= 100 for line in lines), max(map(len, lines))
+    return lines
+
+
+@pytest.mark.parametrize("name, args, stdin, code, kind, where, at, hint", CATALOGUE,
+                         ids=[case[0] for case in CATALOGUE])
+def test_every_error_fits_a_screen_and_names_what_and_where(name, args, stdin, code, kind, where, at, hint):
+    outcome = _invoke(args, stdin, as_json=False)
+    assert outcome.exit_code == code
+    assert outcome.stdout == ""
+    lines = _screen(outcome.stderr)
+    assert lines[0].startswith("adiff: error: ")
+    if where is not None:
+        line, column = where
+        assert lines[0].startswith(f"adiff: error: line {line}, column {column}: ")
+        carets = [i for i, text in enumerate(lines) if text.strip() == "^"]
+        if kind != "encoding":  # undecodable bytes have no text to show
+            assert len(carets) == 1, lines
+            excerpt, caret = lines[carets[0] - 1], lines[carets[0]]
+            if at is not None:
+                assert excerpt[caret.index("^")] == at, (excerpt, caret)
+    if hint is not None:
+        assert hint in outcome.stderr
+
+
+@pytest.mark.parametrize("name, args, stdin, code, kind, where, at, hint", CATALOGUE,
+                         ids=[case[0] for case in CATALOGUE])
+def test_every_error_is_a_json_error_object_with_json(name, args, stdin, code, kind, where, at, hint):
+    outcome = _invoke(args, stdin, as_json=True)
+    assert outcome.exit_code == code
+    document = json.loads(outcome.stdout)
+    assert document["schema"] == 1 and set(document) == {"schema", "error"}
+    error = document["error"]
+    assert set(error) == {"kind", "message", "line", "column", "hint"}
+    assert error["kind"] == kind and error["message"]
+    if where is not None:
+        assert (error["line"], error["column"]) == where
+    if hint is not None:
+        assert hint in error["hint"]
+    # the same error on standard error, for a person
+    assert outcome.stderr.startswith("adiff: error: ")
+
+
+def test_a_caret_at_the_end_when_the_program_ends_too_soon():
+    lines = cli("eval", "sin(x", "--x", "1").stderr.split("\n")
+    assert lines[1] == "  sin(x" and lines[2] == "       ^"
+
+
+def test_tabs_before_the_error_keep_the_caret_aligned():
+    lines = cli("eval", "\tx\t$", "--x", "1").stderr.split("\n")
+    assert lines[2].index("^") == 5 and lines[1][5] == "$"
+
+
+# ---- internal errors -----------------------------------------------------------------------------
+
+def _broken(message: str = "a bug\nover two lines " + "x" * 200):
+    def forward(x):
+        raise ZeroDivisionError(message)
+    return dataclasses.replace(OPS["sin"], forward=forward)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_internal_error_is_one_line_asking_for_a_report(monkeypatch, as_json):
+    monkeypatch.delenv("ADIFF_DEBUG", raising=False)
+    monkeypatch.setitem(OPS, "sin", _broken())
+    outcome = cli("eval", "sin(x)", "--x", "1", *(["--json"] if as_json else []))
+    assert outcome.exit_code == 1
+    assert outcome.stderr.count("\n") == 1, outcome.stderr
+    line = outcome.stderr.rstrip("\n")
+    assert line.startswith("adiff: error: internal error (ZeroDivisionError: a bug over two lines")
+    assert "this is a bug in adiff, please report it" in line
+    assert "ADIFF_DEBUG=1" in line and len(line) <= 200
+    if as_json:
+        assert json.loads(outcome.stdout)["error"]["kind"] == "internal"
+
+
+_FAULT = r"""
+import dataclasses, sys
+from autodiff_cli import ops
+def forward(x):
+    raise ZeroDivisionError("injected")
+ops.OPS["sin"] = dataclasses.replace(ops.OPS["sin"], forward=forward)
+from autodiff_cli.cli import run
+sys.argv = ["adiff", "eval", "sin(x)", "--x", "1"]
+run()
+"""
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_adiff_debug_shows_the_traceback(debug):
+    env = {key: value for key, value in os.environ.items() if key != "ADIFF_DEBUG"}
+    env.update({"NO_COLOR": "1", "COLUMNS": "100"})
+    if debug:
+        env["ADIFF_DEBUG"] = debug
+    done = subprocess.run([sys.executable, "-c", _FAULT], capture_output=True, text=True, env=env,
+                          timeout=60, cwd=ROOT)
+    assert done.returncode == 1
+    if debug:
+        assert "Traceback" in done.stderr and "ZeroDivisionError" in done.stderr
+        assert "injected" in done.stderr
+    else:
+        assert "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch):
+    def interrupt(x):
+        raise KeyboardInterrupt
+    monkeypatch.setitem(OPS, "sin", dataclasses.replace(OPS["sin"], forward=interrupt))
+    outcome = cli("eval", "sin(x)", "--x", "1", "--json")
+    assert outcome.exit_code == 130 and outcome.stderr == "adiff: interrupted\n"
+    assert outcome.stdout == ""
+
+
+def test_running_out_of_memory_is_a_clear_failure(monkeypatch):
+    def exhaust(x):
+        raise MemoryError
+    monkeypatch.setitem(OPS, "sin", dataclasses.replace(OPS["sin"], forward=exhaust))
+    outcome = cli("eval", "sin(x)", "--x", "1", "--json")
+    assert outcome.exit_code == 1
+    assert json.loads(outcome.stdout)["error"]["kind"] == "too_large"
+    assert outcome.stderr.startswith("adiff: error: out of memory")

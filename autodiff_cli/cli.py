@@ -211,7 +211,7 @@ PROGRAM = typer.Argument(None, show_default=False, metavar="PROGRAM",
 FILE = typer.Option(None, "-f", "--file", metavar="FILE", help="Read the program from FILE.")
 VAR = typer.Option([], "--var", metavar="NAME=VALUE",
                    help="Bind a name that clashes with an option (repeatable).")
-MAX_NODES = typer.Option(10_000_000, "--max-nodes", min=1,
+MAX_NODES = typer.Option(5_000_000, "--max-nodes", min=1,
                          help="Stop with an error if the graph grows past this many nodes.")
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of the table.")
 

@@ -14,15 +14,7 @@ from typing import Optional
 
 from ..evaluator import Trace, edges
 from ..graph import CONST, VAR, Graph
-
-
-def short(x: Optional[float]) -> str:
-    if x is None:
-        return ""
-    if x != x:
-        return "NaN"
-    text = f"{x:.6g}"
-    return "0" if text == "-0" else text
+from .table import number as short
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from ..graph import CONST, VAR
 NAME_WIDTH = 16   # longer names are cut, with an ellipsis
 
 
-def number(x: Optional[float], digits: int) -> str:
+def number(x: Optional[float], digits: int = 6) -> str:
+    """A value for people: `digits` significant digits, blank for None."""
     if x is None:
         return ""
     if x != x:

@@ -15,7 +15,7 @@ from rich.style import Style
 
 from ..evaluator import Trace
 from ..graph import CONST, VAR, Graph
-from .figure import short
+from .table import number as short
 
 MAX_INDENT = 24
 

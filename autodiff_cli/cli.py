@@ -73,7 +73,7 @@ Examples:
   adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --json | jq .gradient
   adiff eval "sin(x)*exp(-t)" --x 0.5 --t=1 --wrt x
   adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --check
-  adiff eval -f samples/neuron.adiff --w1 0.3
+  adiff eval -f samples/tanh_neuron.adiff --w1 0.3
   echo "tanh(a*b)" | adiff eval - --a 1 --b -2
 """
 
@@ -396,7 +396,7 @@ Examples:
   adiff explain "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5
   adiff explain "p = x*w; a = p + b; d = a - y; L = d^2" --x 2 --w 3 --b 1 --y 5
   adiff explain "x*x" --x 3 --format latex
-  adiff explain -f samples/neuron.adiff --format json --max-steps 0
+  adiff explain -f samples/tanh_neuron.adiff --format json --max-steps 0
 """
 
 

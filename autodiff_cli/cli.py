@@ -332,7 +332,8 @@ def graph_command(
         from .evaluator import evaluate
 
         if format not in ("dot", "mermaid", "tree", "json"):
-            raise AdiffError("usage", f"--format {format}: choose dot, mermaid, tree or json")
+            raise AdiffError("usage", f"--format {format}: choose dot, mermaid, tree or json",
+                             hint="to draw a picture file, use --render FILE.svg (or .png, .pdf)")
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
         bound = all(name in bindings or name in graph.defaults for name in graph.inputs)
         trace = evaluate(graph, bindings) if bound else None

@@ -10,8 +10,8 @@ Each entry also writes its partials as formulas in adiff's own syntax, over
 the placeholders x (one input) or a, b (two inputs) and out (the output), for
 `adiff explain`, which substitutes the user's names; a test evaluates every
 formula with adiff itself against the numeric partial beside it.  The
-formulas of abs, relu, max and min use x/abs(x) for the sign of x: they are
-undefined exactly at the kink, where the numeric partial is a convention.
+formulas of abs, relu, max and min use sign and step; exactly at the kink
+the numeric partial is PyTorch's convention (0, or 0.5 each at a tie).
 
 Every function returns an IEEE double and never raises: overflow gives ±inf,
 a domain error gives nan, as in PyTorch.  Python's math module raises instead
@@ -206,17 +206,20 @@ OPS: dict[str, Op] = {op.name: op for op in [
         domain=_log_domain("log10"), formulas=("1/(x * log(10))",)),
     _op("sqrt", 1, _sqrt, lambda x, o: divide(0.5, o),
         domain=lambda x: "square root of a negative number", formulas=("1/(2 * out)",)),
-    _op("abs", 1, abs, lambda x, o: _sign(x), kink=lambda x: x == 0, formulas=("x/abs(x)",)),
+    _op("abs", 1, abs, lambda x, o: _sign(x), kink=lambda x: x == 0, formulas=("sign(x)",)),
+    _op("sign", 1, _sign, lambda x, o: 0.0, kink=lambda x: x == 0, formulas=("0",)),
+    _op("step", 1, lambda x: 1.0 if x > 0 else 0.0 if x <= 0 else nan, lambda x, o: 0.0,
+        kink=lambda x: x == 0, formulas=("0",)),
     _op("sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o), formulas=("out * (1 - out)",)),
     _op("relu", 1, lambda x: x if x > 0 or x != x else 0.0,
         lambda x, o: 1.0 if x > 0 else 0.0 if x <= 0 else nan, kink=lambda x: x == 0,
-        formulas=("(1 + x/abs(x))/2",)),
+        formulas=("step(x)",)),
     _op("softplus", 1, _softplus, lambda x, o: _sigmoid(x), formulas=("sigmoid(x)",)),
     # functions of two arguments
     _op("max", 2, _maximum, lambda a, b, o: _share(a, b, a > b), lambda a, b, o: _share(b, a, b > a),
-        kink=lambda a, b: a == b, formulas=("(1 + (a - b)/abs(a - b))/2", "(1 - (a - b)/abs(a - b))/2")),
+        kink=lambda a, b: a == b, formulas=("step(a - b)", "step(b - a)")),
     _op("min", 2, _minimum, lambda a, b, o: _share(a, b, a < b), lambda a, b, o: _share(b, a, b < a),
-        kink=lambda a, b: a == b, formulas=("(1 - (a - b)/abs(a - b))/2", "(1 + (a - b)/abs(a - b))/2")),
+        kink=lambda a, b: a == b, formulas=("step(b - a)", "step(a - b)")),
     # atan2(y, x): a is y, b is x
     _op("atan2", 2, math.atan2, lambda y, x, o: divide(x, x * x + y * y),
         lambda y, x, o: divide(-y, x * x + y * y), formulas=("b/(a^2 + b^2)", "-a/(a^2 + b^2)")),

@@ -68,6 +68,11 @@ class AdiffError(Exception):
                 "column": self.column, "hint": self.hint}
 
 
+def shorten(text: str, width: int = 24) -> str:
+    """A name or token for a message: a 100,000-character name must not fill the screen."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def _fit(text: str, width: int = 86) -> str:
     """Lines of at most `width` characters where the text allows, so that
     with a prefix such as "adiff: error: " an error stays within 100 columns.

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
-from .errors import AdiffError
+from .errors import AdiffError, shorten
 from .graph import CONST, VAR, Graph
 from .ops import OPS
 
@@ -60,14 +60,10 @@ def _fmt(x: float) -> str:
 _LISTED = 5  # names listed in one message
 
 
-def _short(name: str, width: int = 24) -> str:
-    return name if len(name) <= width else name[:width - 1] + "…"
-
-
 def describe(graph: Graph, node: int) -> str:
     """`node 4 (x * w)`, or `node 0 (x)` for a named one: for messages."""
     label = graph.nodes[node].label
-    return f"node {node} ({_short(label if label is not None else graph.expression(node), 40)})"
+    return f"node {node} ({shorten(label if label is not None else graph.expression(node), 40)})"
 
 
 def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float], list[EvalWarning]]:
@@ -76,8 +72,8 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
     for name in bindings:
         if name not in graph.inputs:
             close = difflib.get_close_matches(name, list(graph.inputs), n=1)
-            guess = f"; did you mean {_short(close[0])}?" if close else ""
-            name = _short(name)
+            guess = f"; did you mean {shorten(close[0])}?" if close else ""
+            name = shorten(name)
             warnings.append(EvalWarning("binding", f"--{name} is bound but the program has no input {name}{guess}"))
     missing = [name for name in graph.inputs if name not in bindings and name not in graph.defaults]
     if missing:
@@ -85,7 +81,7 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
         plural = "s" if len(missing) > 1 else ""
         # all at once, but within a screen: 10,000 unbound names or a
         # 100,000-character one must not flood the terminal
-        shown = [_short(name) for name in missing[:_LISTED]]
+        shown = [shorten(name) for name in missing[:_LISTED]]
         more = f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
         raise AdiffError("unbound", f"no value for input{plural} {', '.join(shown)}{more}",
                          line=line, column=column, source=graph.source,
@@ -94,7 +90,7 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
               for name in graph.inputs}
     for name, value in values.items():
         if not math.isfinite(value):
-            warnings.append(EvalWarning("binding", f"input {_short(name)} is {_fmt(value)}", graph.inputs[name]))
+            warnings.append(EvalWarning("binding", f"input {shorten(name)} is {_fmt(value)}", graph.inputs[name]))
     return values, warnings
 
 

@@ -18,7 +18,7 @@ from typing import Iterable, Optional, Union
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from .errors import AdiffError
+from .errors import AdiffError, shorten
 from .graph import Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
@@ -217,11 +217,6 @@ def _in_context(expected: set[str], text: str, end: int) -> set[str]:
     return expected - {"RPAR", "COMMA"}
 
 
-def _shorten(text: str, width: int = 24) -> str:
-    """A token for a message: a 100,000-character name must not fill the screen."""
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
 def _describe_character(char: str) -> str:
     name = unicodedata.name(char, "")
     code = f"U+{ord(char):04X}"
@@ -263,11 +258,11 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         if token.type == "_SEP":
             what = "end of the line" if token.startswith("\n") else "';'"
         elif token.type == "NUMBER":
-            what = f"number {_shorten(token)}"
+            what = f"number {shorten(token)}"
         elif token.type == "NAME":
-            what = f"name '{_shorten(token)}'"
+            what = f"name '{shorten(token)}'"
         else:
-            what = f"'{_shorten(token)}'"
+            what = f"'{shorten(token)}'"
         message = f"unexpected {what}"
         expected = _expected_words(_in_context(set(error.expected), text, token.start_pos))
         line, column = token.line, token.column

@@ -158,6 +158,8 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
         for k, j in enumerate(node.inputs):
             if needs_grad[j]:
                 reached[j] = True
+                if op.mask is not None and op.mask(k, *args):
+                    continue  # a structural zero: nothing flows, whatever comes down
                 contribution = upstream * op.partials[k](*args, out)
                 grads[j] += contribution
                 if not isfinite(contribution) and isfinite(upstream):
@@ -190,6 +192,7 @@ def edges(trace: Trace) -> list[Edge]:
             partial = contribution = None
             if grads[j] is not None:
                 partial = op.partials[k](*args, values[node.id])
-                contribution = grads[node.id] * partial
+                masked = op.mask is not None and op.mask(k, *args)
+                contribution = 0.0 if masked else grads[node.id] * partial
             result.append(Edge(j, node.id, k, partial, contribution))
     return result

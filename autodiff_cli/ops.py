@@ -47,6 +47,10 @@ class Op:
     domain: Optional[Callable[..., Optional[str]]] = None
     # one per input: the partial as an adiff formula over PLACEHOLDERS[arity] and OUTPUT
     formulas: tuple[str, ...] = ()
+    # mask(k, *inputs): true where input k's partial is a structural zero that
+    # stops the gradient outright, even a NaN or infinite one, as PyTorch's
+    # masks do (relu(x) for x < 0 passes nothing back, whatever comes down)
+    mask: Optional[Callable[..., bool]] = None
 
     @property
     def callable(self) -> bool:
@@ -115,7 +119,7 @@ def _softplus(x: float) -> float:
 
 
 def _sign(x: float) -> float:
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else nan
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0   # 0 at 0, and at NaN (as PyTorch)
 
 
 def _maximum(a: float, b: float) -> float:
@@ -126,9 +130,10 @@ def _minimum(a: float, b: float) -> float:
     return nan if a != a or b != b else min(a, b)
 
 
-def _share(mine: float, other: float, wins: bool) -> float:
-    """max/min's partial: 1 to the winner, split evenly at a tie (as PyTorch)."""
-    return 0.5 if mine == other else 1.0 if wins else 0.0
+def _share(mine: float, other: float, loses: bool) -> float:
+    """max/min's partial, as PyTorch: 0 to the loser, half each at a tie, and
+    1 otherwise (so both inputs take the gradient when one is NaN)."""
+    return 0.5 if mine == other else 0.0 if loses else 1.0
 
 
 _log = _logarithm(math.log)
@@ -137,6 +142,10 @@ _sin = _real(math.sin)
 _cos = _real(math.cos)
 _sinh = _real(math.sinh, lambda x: math.copysign(inf, x))
 _cosh = _real(math.cosh)
+
+
+def _atan2_partial(numerator: float, radius2: float) -> float:
+    return 0.0 if numerator == 0 and radius2 == 0 else divide(numerator, radius2)
 
 
 def _pow_base_partial(a: float, b: float, out: float) -> float:
@@ -184,7 +193,8 @@ OPS: dict[str, Op] = {op.name: op for op in [
         formulas=("1/b", "-a/b^2")),
     _op("neg", 1, lambda x: -x, lambda x, o: -1.0, symbol="-", formulas=("-1",)),
     _op("pow", 2, power, _pow_base_partial, _pow_exponent_partial, symbol="^",
-        domain=_pow_domain, formulas=("b * a^(b-1)", "out * log(a)")),
+        domain=_pow_domain, formulas=("b * a^(b-1)", "out * log(a)"),
+        mask=lambda k, a, b: k == 0 and b == 0),
     # functions of one argument
     _op("sin", 1, _sin, lambda x, o: _cos(x), formulas=("cos(x)",)),
     _op("cos", 1, _cos, lambda x, o: -_sin(x), formulas=("-sin(x)",)),
@@ -207,22 +217,26 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _op("sqrt", 1, _sqrt, lambda x, o: divide(0.5, o),
         domain=lambda x: "square root of a negative number", formulas=("1/(2 * out)",)),
     _op("abs", 1, abs, lambda x, o: _sign(x), kink=lambda x: x == 0, formulas=("sign(x)",)),
-    _op("sign", 1, _sign, lambda x, o: 0.0, kink=lambda x: x == 0, formulas=("0",)),
+    _op("sign", 1, _sign, lambda x, o: 0.0, kink=lambda x: x == 0, formulas=("0",), mask=lambda k, x: True),
     _op("step", 1, lambda x: 1.0 if x > 0 else 0.0 if x <= 0 else nan, lambda x, o: 0.0,
-        kink=lambda x: x == 0, formulas=("0",)),
+        kink=lambda x: x == 0, formulas=("0",), mask=lambda k, x: True),
     _op("sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o), formulas=("out * (1 - out)",)),
     _op("relu", 1, lambda x: x if x > 0 or x != x else 0.0,
-        lambda x, o: 1.0 if x > 0 else 0.0 if x <= 0 else nan, kink=lambda x: x == 0,
-        formulas=("step(x)",)),
+        lambda x, o: 0.0 if x <= 0 else 1.0, kink=lambda x: x == 0,
+        formulas=("step(x)",), mask=lambda k, x: x <= 0),
     _op("softplus", 1, _softplus, lambda x, o: _sigmoid(x), formulas=("sigmoid(x)",)),
     # functions of two arguments
-    _op("max", 2, _maximum, lambda a, b, o: _share(a, b, a > b), lambda a, b, o: _share(b, a, b > a),
-        kink=lambda a, b: a == b, formulas=("step(a - b)", "step(b - a)")),
-    _op("min", 2, _minimum, lambda a, b, o: _share(a, b, a < b), lambda a, b, o: _share(b, a, b < a),
-        kink=lambda a, b: a == b, formulas=("step(b - a)", "step(a - b)")),
+    _op("max", 2, _maximum, lambda a, b, o: _share(a, b, a < b), lambda a, b, o: _share(b, a, b < a),
+        kink=lambda a, b: a == b, formulas=("step(a - b)", "step(b - a)"),
+        mask=lambda k, a, b: a < b if k == 0 else b < a),
+    _op("min", 2, _minimum, lambda a, b, o: _share(a, b, a > b), lambda a, b, o: _share(b, a, b > a),
+        kink=lambda a, b: a == b, formulas=("step(b - a)", "step(a - b)"),
+        mask=lambda k, a, b: a > b if k == 0 else b > a),
     # atan2(y, x): a is y, b is x
-    _op("atan2", 2, math.atan2, lambda y, x, o: divide(x, x * x + y * y),
-        lambda y, x, o: divide(-y, x * x + y * y), formulas=("b/(a^2 + b^2)", "-a/(a^2 + b^2)")),
+    # at the origin, where it has no derivative, PyTorch takes 0 for both
+    _op("atan2", 2, math.atan2, lambda y, x, o: _atan2_partial(x, x * x + y * y),
+        lambda y, x, o: _atan2_partial(-y, x * x + y * y), formulas=("b/(a^2 + b^2)", "-a/(a^2 + b^2)"),
+        kink=lambda y, x: y == 0 and x == 0),
 ]}
 
 FUNCTIONS = sorted(name for name, op in OPS.items() if op.callable)

@@ -303,36 +303,54 @@ def _is_fork_part(step) -> bool:
 
 # ---- the formats -------------------------------------------------------------
 
-def text(explanation: Explanation) -> str:
+def _outline(explanation: Explanation, markdown: bool) -> str:
+    """Plain text, or the same lines as a Markdown list of code spans."""
     lines = _Lines(explanation, latex=False)
-    out = ["Forward pass"]
+
+    def heading(title: str) -> list[str]:
+        return [f"### {title}", ""] if markdown else [title]
+
+    def row(text: str, depth: int = 0) -> str:
+        return "  " * depth + f"- `{text}`" if markdown else "  " * (depth + 1) + text
+
+    def note(step: Omitted) -> str:
+        return f"- *{lines.omitted(step)}*" if markdown else "  " + lines.omitted(step)
+
+    out = heading("Forward pass")
     for step in explanation.forward:
         if isinstance(step, Omitted):
-            out.append("  " + lines.omitted(step))
+            out.append(note(step))
         else:
             left, right = lines.forward(step)
-            out.append(f"  {left} = {right}")
-    out += ["", "Backward pass"]
+            out.append(row(f"{left} = {right}"))
+    out += [""] + heading("Backward pass")
     for step in explanation.backward:
         if isinstance(step, Omitted):
-            out.append("  " + lines.omitted(step))
+            out.append(note(step))
         elif isinstance(step, At):
-            out.append(f"  at {lines.at(step)}:")
+            out.append(f"- at `{lines.at(step)}`:" if markdown else f"  at {lines.at(step)}:")
         else:
             left, right = _backward_line(lines, step)
             op = "+=" if _is_fork_part(step) else "="
-            indent = "  " if isinstance(step, Seed) else "    "
-            out.append(f"{indent}{left} {op} {right}")
-    out += ["", "Gradient"]
-    if not explanation.gradient:
+            out.append(row(f"{left} {op} {right}", 0 if isinstance(step, Seed) else 1))
+    out += [""] + heading("Gradient")
+    if not explanation.gradient and not markdown:
         out.append("  (the program has no inputs)")
     for item in explanation.gradient:
         if isinstance(item, Omitted):
-            out.append("  " + lines.omitted(item))
+            out.append(note(item))
         else:
             left, right = lines.gradient(item)
-            out.append(f"  {left} = {right}")
+            out.append(row(f"{left} = {right}"))
     return "\n".join(out) + "\n"
+
+
+def text(explanation: Explanation) -> str:
+    return _outline(explanation, markdown=False)
+
+
+def markdown(explanation: Explanation) -> str:
+    return _outline(explanation, markdown=True)
 
 
 def _backward_line(lines: _Lines, step) -> tuple[str, str]:
@@ -341,40 +359,6 @@ def _backward_line(lines: _Lines, step) -> tuple[str, str]:
     if isinstance(step, Edge):
         return lines.edge(step)
     return lines.sum(step)
-
-
-def markdown(explanation: Explanation) -> str:
-    lines = _Lines(explanation, latex=False)
-
-    def code(s: str) -> str:
-        return f"`{s}`"
-
-    out = ["### Forward pass", ""]
-    for step in explanation.forward:
-        if isinstance(step, Omitted):
-            out.append(f"- *{lines.omitted(step)}*")
-        else:
-            left, right = lines.forward(step)
-            out.append(f"- {code(f'{left} = {right}')}")
-    out += ["", "### Backward pass", ""]
-    for step in explanation.backward:
-        if isinstance(step, Omitted):
-            out.append(f"- *{lines.omitted(step)}*")
-        elif isinstance(step, At):
-            out.append(f"- at {code(lines.at(step))}:")
-        else:
-            left, right = _backward_line(lines, step)
-            op = "+=" if _is_fork_part(step) else "="
-            indent = "" if isinstance(step, Seed) else "  "
-            out.append(f"{indent}- {code(f'{left} {op} {right}')}")
-    out += ["", "### Gradient", ""]
-    for item in explanation.gradient:
-        if isinstance(item, Omitted):
-            out.append(f"- *{lines.omitted(item)}*")
-        else:
-            left, right = lines.gradient(item)
-            out.append(f"- {code(f'{left} = {right}')}")
-    return "\n".join(out) + "\n"
 
 
 def latex(explanation: Explanation) -> str:

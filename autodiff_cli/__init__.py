@@ -28,3 +28,15 @@ def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
 
     values = {**(bindings or {}), **named}
     return run(parse(program, values, max_nodes=max_nodes), values)
+
+
+def main() -> None:
+    """The `adiff` command. Ctrl-C is caught here too, while the command
+    line's modules are still loading, so it never shows a traceback."""
+    import sys
+    try:
+        from .cli import run
+        run()
+    except KeyboardInterrupt:
+        print("adiff: interrupted", file=sys.stderr)
+        sys.exit(int(ExitCode.INTERRUPTED))

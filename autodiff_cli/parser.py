@@ -268,6 +268,11 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         line, column = token.line, token.column
         if token.type == "EQUAL":
             hint = "only a name can be assigned to: name = expression"
+        elif token.type == "NAME" and token[0] in "xXbBoO" and text[:token.start_pos].endswith("0"):
+            try:
+                hint = f"numbers are written in decimal: 0{token} is {int('0' + token, 0)}"
+            except ValueError:
+                hint = "numbers are written in decimal"
     else:  # pragma: no cover - Lark's LALR parser raises only the above
         message, expected, line, column = str(error), "", None, None
     if expected:

@@ -142,6 +142,7 @@ BAD = [
     ([""], "empty", ["empty"]),
     (["x", "y", "--x", "1"], "usage", ["unexpected argument"]),
     (["2 = x", "--x", "1"], "syntax", ["unexpected '='"]),
+    (["0x10 + y", "--y", "1"], "syntax", ["numbers are written in decimal: 0x10 is 16"]),
 ]
 
 

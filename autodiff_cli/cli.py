@@ -54,9 +54,17 @@ class BindingsCommand(TyperCommand):
                 joined.append(f"{word}={args[i + 1]}")
                 i += 2
                 continue
+            if word.startswith("-") and not word.startswith("--") and len(word) > 1 and word not in known:
+                # a program that starts with a minus sign ("-(f*x)", "-softplus(x)"):
+                # Click would read it as short options, and its "f" as -f
+                word = PROGRAM_MARK + word
             joined.append(word)
             i += 1
         return super().parse_args(ctx, joined)
+
+
+# put before a program that begins with "-" so that Click takes it for an argument
+PROGRAM_MARK = " "
 
 # what every command that reads a program and its bindings is declared with
 READS_A_PROGRAM = dict(context_settings=BINDINGS, no_args_is_help=True, cls=BindingsCommand)
@@ -132,7 +140,7 @@ def _split_arguments(program: Optional[str], extra: List[str]) -> tuple[Optional
                 bindings.append(words[i + 1])
                 i += 1
         elif found is None:
-            found = word
+            found = word[len(PROGRAM_MARK):] if word.startswith(PROGRAM_MARK + "-") else word
         else:
             raise AdiffError("usage", f"unexpected argument '{word}'",
                              hint="quote the program, and bind inputs as --name value")

@@ -27,6 +27,20 @@ def test_binding_forms(run_cli, args):
     assert doc["gradient"] == {"x": -5, "y": 2}
 
 
+@pytest.mark.parametrize("program, args, expected", [
+    ("-(f*x)", ["--f", "3", "--x", "1"], {"f": -1, "x": -3}),
+    ("-softplus(x)*f", ["--x", "0", "--f", "2"], {"x": -1, "f": -math.log(2)}),
+    ("-x^2", ["--x", "-3"], {"x": 6}),
+])
+def test_programs_that_start_with_a_minus_sign(run_cli, program, args, expected):
+    doc = gradient(run_cli, program, *args)
+    assert doc["program"] == program
+    for name, value in expected.items():
+        assert doc["gradient"][name] == pytest.approx(value)
+    doc = gradient(run_cli, *args, program)
+    assert doc["program"] == program
+
+
 def test_bindings_before_the_program(run_cli):
     assert gradient(run_cli, "--x", "2", "x^3")["gradient"] == {"x": 12}
 

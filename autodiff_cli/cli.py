@@ -347,6 +347,10 @@ def graph_command(
         trace = evaluate(graph, bindings) if bound else None
         if trace is not None:
             warn(trace.warnings)
+        elif bindings:
+            missing = [name for name in graph.inputs if name not in bindings and name not in graph.defaults]
+            print(f"adiff: warning: drawing the structure only: no value for {', '.join(missing[:5])}"
+                  + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""), file=sys.stderr)
         if render_to is not None:
             _render_with_graphviz(graph, trace, render_to)
         elif format == "json":
@@ -383,6 +387,9 @@ def _render_with_graphviz(graph: "Graph", trace, target: Path) -> None:
                          hint="install Graphviz (apt-get install graphviz, brew install graphviz, "
                               "winget install graphviz), or print DOT text with --format dot",
                          exit_code=ExitCode.FAILURE)
+    if len(graph.nodes) > 300:
+        print(f"adiff: note: Graphviz may take minutes to lay out {len(graph.nodes)} nodes; "
+              "--format mermaid or tree is quicker for big graphs", file=sys.stderr)
     result = subprocess.run([program, f"-T{kind}", "-o", str(target)], input=dot(figure(graph, trace)),
                             capture_output=True, text=True)
     if result.returncode != 0:

@@ -114,6 +114,18 @@ def test_tree_draws_shared_nodes_once(run_cli):
     assert sum("x (input)" in line for line in lines) == 1
 
 
+def test_tree_refers_to_a_repeated_input_too(run_cli):
+    _, out, _ = run_cli("graph", "x*x", "--format", "tree")
+    assert out.splitlines() == ["#1 = x * x", "├── x (input)", "└── x (shown above)"]
+
+
+def test_partly_bound_inputs_draw_the_structure_and_say_why(run_cli):
+    code, out, err = run_cli("graph", "x*w", "--x", "1", "--format", "tree")
+    assert code == 0
+    assert "value" not in out
+    assert "structure only" in err and "no value for w" in err
+
+
 def test_tree_of_the_seed_with_values(run_cli):
     _, out, _ = run_cli("graph", STEPS, *POINT, "--format", "tree")
     lines = out.splitlines()
@@ -166,7 +178,7 @@ def test_deep_and_large_graphs(run_cli):
         code, out, err = run_cli("graph", chain, "--x", "1", "--format", fmt)
         assert code == 0, (fmt, err)
     code, out, _ = run_cli("graph", chain, "--format", "tree")
-    assert max(len(line) for line in out.splitlines()) < 200   # indentation stops growing
+    assert max(len(line) for line in out.splitlines()) <= 80   # indentation stops growing
 
 
 def test_bad_format_and_bad_program(run_cli):

@@ -17,7 +17,7 @@ from ..evaluator import Trace
 from ..graph import CONST, VAR, Graph
 from .table import number as short
 
-MAX_INDENT = 24
+MAX_INDENT = 12
 
 
 def _label(graph: Graph, trace: Optional[Trace], i: int) -> str:
@@ -48,7 +48,7 @@ def render(graph: Graph, trace: Optional[Trace], file: TextIO) -> None:
         i, guides, last, depth = stack.pop()
         connector = "" if depth == 0 else ("└── " if last else "├── ")
         deep = f"[{depth}] " if depth > MAX_INDENT else ""
-        if i in drawn and graph.nodes[i].inputs:
+        if i in drawn and graph.nodes[i].op != CONST:
             name = graph.nodes[i].label or f"#{i}"
             lines.append(dim(guides + connector) + deep + dim(f"{name} (shown above)"))
             continue

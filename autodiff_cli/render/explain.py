@@ -376,13 +376,11 @@ def latex(explanation: Explanation) -> str:
     def note(step: Omitted) -> str:
         return rf"\intertext{{\emph{{{latex_escape(lines.omitted(step))}}}}}"
 
-    forward = []
-    for step in explanation.forward:
-        if isinstance(step, Omitted):
-            forward.append(note(step))
-        else:
-            left, right = lines.forward(step)
-            forward.append(f"{left} &= {right}")
+    def equations(items, line) -> list[str]:
+        return [note(item) if isinstance(item, Omitted) else "{} &= {}".format(*line(item))
+                for item in items]
+
+    forward = equations(explanation.forward, lines.forward)
     backward = []
     for step in explanation.backward:
         if isinstance(step, Omitted):
@@ -393,13 +391,7 @@ def latex(explanation: Explanation) -> str:
             left, right = _backward_line(lines, step)
             op = r"\mathrel{+}=" if _is_fork_part(step) else "="
             backward.append(f"{left} &{op} {right}")
-    gradient = []
-    for item in explanation.gradient:
-        if isinstance(item, Omitted):
-            gradient.append(note(item))
-        else:
-            left, right = lines.gradient(item)
-            gradient.append(f"{left} &= {right}")
+    gradient = equations(explanation.gradient, lines.gradient)
     out = [f"% adiff explain; needs \\usepackage{{amsmath}}"]
     out += block("Forward pass", forward) + [""] + block("Backward pass", backward)
     out += [""] + block("Gradient", gradient)

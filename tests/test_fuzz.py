@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import sys
 
-import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark

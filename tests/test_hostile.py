@@ -13,14 +13,13 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 import autodiff_cli
 from autodiff_cli import AdiffError
-from support import ADIFF, assert_promised, cli, run
+from support import ADIFF, cli, run
 
 inf, nan = math.inf, math.nan
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path

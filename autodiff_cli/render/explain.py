@@ -14,7 +14,6 @@ from typing import Callable, Optional
 
 from ..explain import At, Edge, Explanation, Forward, Omitted, Seed, Sum
 from ..formula import Term
-from ..ops import OPS
 from .json import SCHEMA, number as json_number
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -392,7 +391,7 @@ def latex(explanation: Explanation) -> str:
             op = r"\mathrel{+}=" if _is_fork_part(step) else "="
             backward.append(f"{left} &{op} {right}")
     gradient = equations(explanation.gradient, lines.gradient)
-    out = [f"% adiff explain; needs \\usepackage{{amsmath}}"]
+    out = [r"% adiff explain; needs \usepackage{amsmath}"]
     out += block("Forward pass", forward) + [""] + block("Backward pass", backward)
     out += [""] + block("Gradient", gradient)
     return "\n".join(out) + "\n"

@@ -30,7 +30,10 @@ class Graph:
     inputs: dict[str, int] = field(default_factory=dict)      # name -> id, in order of first use
     defaults: dict[str, float] = field(default_factory=dict)  # from `name = number` statements
     first_use: dict[str, tuple[int, int]] = field(default_factory=dict)  # input -> (line, column)
-    output: Optional[int] = None
+    output: Optional[int] = None   # the program's value
+    # every output, keyed by the derivative it is: () for the program's value,
+    # ("x",) for d/dx, ("x", "w") for d2/dx dw; a parsed program has only ()
+    outputs: dict[tuple[str, ...], int] = field(default_factory=dict)
     source: Optional[str] = None   # the program text, for messages that point into it
     max_nodes: Optional[int] = None
     _shared: dict = field(default_factory=dict, repr=False)   # (op, inputs) -> id

@@ -172,6 +172,7 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
     if isinstance(output, Literal):
         output = graph.constant(output.value, output.text)
     graph.output = output
+    graph.outputs = {(): output}
     graph.first_use = {name: (t.line, t.column) for name, t in first_use.items()}
     return graph
 

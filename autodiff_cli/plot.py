@@ -1,0 +1,211 @@
+"""Sampling a program over a range of one input: a driver over the evaluator.
+
+The graph is parsed once; each point costs one forward and one reverse pass.
+The second derivative, when asked for, is the symbolic pass's graph
+(`diff.differentiate(graph, [x], 2)`) evaluated by the same forward pass.
+Kinks (abs, relu, max, min, sign, step) are found where a kink node's local
+partials change between two samples, then located by bisection; the op
+table says which nodes have kinks and what their partials are.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from .errors import AdiffError
+from .evaluator import backward, bind, forward
+from .graph import Graph
+from .ops import OPS
+
+DEFAULT_POINTS = 400
+MAX_POINTS = 1_000_000
+
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_RANGE = re.compile(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*\Z")
+
+
+@dataclass(frozen=True)
+class Kink:
+    x: float
+    where: str        # the node, for messages: `abs(x)`, `relu(#3)`
+
+
+@dataclass(frozen=True)
+class Samples:
+    input: str
+    xs: list[float]
+    values: list[float]
+    gradients: list[float]
+    order2: Optional[list[float]]
+    kinks: list[Kink]
+    name: str               # how to call the program's value in a legend: its label, or f
+
+    def non_finite(self, series: list[float]) -> int:
+        return sum(1 for v in series if not math.isfinite(v))
+
+
+def parse_range(name: str, text: str) -> tuple[float, float]:
+    """`--x -3:3`: START:STOP, two decimal numbers, START below STOP."""
+    found = _RANGE.match(text)
+    if not found:
+        raise AdiffError("binding", f"--{name} {text}: a range is START:STOP, two numbers",
+                         hint=f"for example --{name} -3:3")
+    start, stop = float(found.group(1)), float(found.group(2))
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise AdiffError("binding", f"--{name} {text}: the range must be finite")
+    if not start < stop:
+        raise AdiffError("binding", f"--{name} {text}: START must be below STOP",
+                         hint=f"--{name} {found.group(2)}:{found.group(1)}" if start > stop else None)
+    return start, stop
+
+
+def split_range(words: list[str], assignments: list[str]) -> tuple[Optional[str], str, list[str], list[str]]:
+    """Take the one binding whose value is a range out of the binding words
+    (`--x -3:3`, `--x=-3:3`) and the --var assignments.  Returns its name,
+    its text, and the remaining words and assignments."""
+    found: list[tuple[str, str]] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, value = word[2:].partition("=") if word.startswith("--") else ("", "", "")
+        if word.startswith("--") and not eq and i + 1 < len(words):
+            name, value = word[2:], words[i + 1]
+            if ":" in value:
+                found.append((name, value))
+            else:
+                rest += [word, value]
+            i += 2
+            continue
+        if eq and ":" in value:
+            found.append((name, value))
+        else:
+            rest.append(word)
+        i += 1
+    kept = []
+    for assignment in assignments:
+        name, eq, value = assignment.partition("=")
+        if eq and ":" in value:
+            found.append((name.strip(), value))
+        else:
+            kept.append(assignment)
+    if len(found) > 1:
+        raise AdiffError("usage", "plot takes one range, and got "
+                         + ", ".join(f"--{n} {v}" for n, v in found[:5]),
+                         hint="give one input a range START:STOP and the others single values")
+    if not found:
+        return None, "", rest, kept
+    return found[0][0], found[0][1], rest, kept
+
+
+def sample(graph: Graph, bindings: Mapping[str, float], name: str, start: float, stop: float,
+           points: int = DEFAULT_POINTS, order: int = 1) -> Samples:
+    """The value, d/dname (and with order 2 the second derivative) at
+    `points` evenly spaced values of `name` from start to stop."""
+    if name not in graph.inputs:
+        raise AdiffError("usage", f"--{name}: the program has no input {name}",
+                         hint="its inputs: " + (", ".join(graph.inputs) or "none"))
+    if not 2 <= points <= MAX_POINTS:
+        raise AdiffError("usage", f"--points {points}: give between 2 and {MAX_POINTS:,}")
+    fixed = dict(bindings)
+    fixed[name] = start
+    inputs, _ = bind(graph, fixed)
+    second = None
+    if order >= 2:
+        from .diff import differentiate
+        derived = differentiate(graph, [name], order)
+        second = (derived, derived.outputs[(name,) * order])
+    kinked = _kink_nodes(graph)
+    index = graph.inputs[name]
+    xs = [start + (stop - start) * k / (points - 1) for k in range(points)]
+    xs[-1] = stop
+    values, gradients, order2, signatures = [], [], [] if second else None, []
+    scratch: list = []
+    for x in xs:
+        inputs[name] = x
+        node_values, needs_grad = forward(graph, inputs, scratch)
+        grads = backward(graph, node_values, needs_grad, scratch)
+        scratch.clear()
+        values.append(node_values[graph.output])
+        g = grads[index]
+        gradients.append(0.0 if g is None else g)
+        if second is not None:
+            derived, out = second
+            order2.append(forward(derived, inputs, scratch)[0][out])
+            scratch.clear()
+        signatures.append([_signature(graph, i, node_values) for i in kinked])
+    kinks = _locate_kinks(graph, inputs, name, xs, kinked, signatures)
+    label = graph.nodes[graph.output].label
+    shown = label if label is not None and graph.nodes[graph.output].op not in ("var", "const") else "f"
+    return Samples(name, xs, values, gradients, order2, kinks, shown)
+
+
+def _kink_nodes(graph: Graph) -> list[int]:
+    """Nodes the output depends on whose op has a kink."""
+    reached = [False] * len(graph.nodes)
+    reached[graph.output] = True
+    found = []
+    for i in range(graph.output, -1, -1):
+        if not reached[i]:
+            continue
+        node = graph.nodes[i]
+        for j in node.inputs:
+            reached[j] = True
+        op = OPS.get(node.op)
+        if op is not None and op.kink is not None:
+            found.append(i)
+    found.reverse()
+    return found
+
+
+def _signature(graph: Graph, i: int, values: list[float]) -> tuple:
+    """Which piece of a piecewise op a point is on: its local partials, and
+    its value where every partial is 0 (sign, step)."""
+    node = graph.nodes[i]
+    op = OPS[node.op]
+    args = [values[j] for j in node.inputs]
+    out = values[i]
+    if not all(math.isfinite(a) for a in args):
+        return ("non-finite",)   # a gap, not a piece
+    partials = tuple(p(*args, out) for p in op.partials)
+    if all(p == 0 for p in partials):
+        return partials + (out,)
+    return partials
+
+
+def _locate_kinks(graph: Graph, inputs: dict, name: str, xs: list[float], kinked: list[int],
+                  signatures: list[list[tuple]]) -> list[Kink]:
+    found: list[Kink] = []
+    n = len(xs)
+    scratch: list = []
+    for k, i in enumerate(kinked):
+        changes = [s for s in range(n - 1) if signatures[s][k] != signatures[s + 1][k]]
+        # a piecewise op changes piece a few times; one whose partials vary
+        # smoothly (atan2 away from the origin) changes at every sample
+        if not changes or len(changes) > max(8, n // 10):
+            continue
+        node = graph.nodes[i]
+        where = f"{node.op}({', '.join(graph.ref(j) for j in node.inputs)})"
+        for s in changes:
+            low, high = xs[s], xs[s + 1]
+            left = signatures[s][k]
+            for _ in range(60):
+                middle = (low + high) / 2
+                if middle in (low, high):
+                    break
+                inputs[name] = middle
+                values, _ = forward(graph, inputs, scratch)
+                scratch.clear()
+                if _signature(graph, i, values) == left:
+                    low = middle
+                else:
+                    high = middle
+            x = high if abs(high) < abs(low) else low
+            x = 0.0 if abs(x) < 1e-12 * max(1.0, abs(xs[-1] - xs[0])) else x
+            if not any(abs(x - other.x) <= (xs[1] - xs[0]) / 2 for other in found):
+                found.append(Kink(x, where))
+    found.sort(key=lambda kink: kink.x)
+    return found

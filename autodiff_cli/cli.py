@@ -453,3 +453,7 @@ def explain_command(
 def run() -> None:
     """The `adiff` console script."""
     app(prog_name="adiff")
+
+
+# commands that live in their own modules register themselves on `app`
+from .commands import minimize as _minimize, plot as _plot  # noqa: E402,F401

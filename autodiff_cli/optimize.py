@@ -200,6 +200,13 @@ def _start_value(objective: Objective, x0: list[float]) -> float:
     return loss
 
 
+def _report_start(on_step, objective: Objective, x, loss, gradient, box) -> None:
+    """Step 0, the starting point, for the live display and the trace."""
+    if on_step is not None:
+        norm = _norm(projected(x, gradient, box)) if _finite(loss, gradient) else math.nan
+        on_step(Step(0, loss, norm, 0.0, objective.evaluations, objective.named(x)))
+
+
 def _first_order(objective: Objective, x: list[float], box, method: str, lr: float,
                  limit: int, tol: float, on_step) -> tuple:
     """gd, momentum (heavy ball, beta 0.9) and Adam (0.9, 0.999, 1e-8), each
@@ -214,6 +221,7 @@ def _first_order(objective: Objective, x: list[float], box, method: str, lr: flo
     best, since_best = math.inf, 0
     try:
         loss, gradient = objective.evaluate(x)
+        _report_start(on_step, objective, x, loss, gradient, box)
         if not _finite(loss, gradient):
             return NON_FINITE, 0, x, loss, gradient, 0, ""
         while True:
@@ -295,7 +303,12 @@ def _lbfgs(objective: Objective, x0: list[float], box, limit: int, tol: float, o
     bounds = None if all(b == (-math.inf, math.inf) for b in box) else \
         [(None if math.isinf(lo) else lo, None if math.isinf(hi) else hi) for lo, hi in box]
     try:
-        first = fun(x0)
+        first = objective.evaluate(x0)
+        state["last"] = (list(x0), first[0], first[1])
+        _report_start(on_step, objective, x0, first[0], first[1], box)
+        if not _finite(*first):
+            state["failed"] = 0
+            raise _Stop()
         state.update(loss=first[0], gradient=first[1])
         if _norm(projected(x0, first[1], box)) <= tol:
             return CONVERGED, 0, x0, first[0], first[1], None, ""

@@ -28,11 +28,13 @@ RENDER_FORMATS = ("svg", "png", "pdf")
 def series(samples: Samples) -> list[tuple[str, list[float]]]:
     """(legend label, values) for each curve, value first."""
     f, x = samples.name, samples.input
-    named = f != "f"
-    curves = [(f if named else "f", samples.values),
-              (f"d{f}/d{x}", samples.gradients)]
+    if f.isidentifier():
+        first, second = f"d{f}/d{x}", f"d²{f}/d{x}²"
+    else:
+        first, second = f"d/d{x}", f"d²/d{x}²"
+    curves = [(f, samples.values), (first, samples.gradients)]
     if samples.order2 is not None:
-        curves.append((f"d²{f}/d{x}²", samples.order2))
+        curves.append((second, samples.order2))
     return curves
 
 
@@ -48,6 +50,13 @@ def document(samples: Samples) -> dict:
     return doc
 
 
+def dumps(doc: dict) -> str:
+    """The document with one line a key: the sampled lists stay compact."""
+    import json
+    lines = [f"  {json.dumps(key)}: {json.dumps(value, allow_nan=False)}" for key, value in doc.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def _format(v: float, step: float) -> str:
     """A tick label with as many decimals as the tick step needs."""
     if v == 0:
@@ -59,19 +68,19 @@ def _format(v: float, step: float) -> str:
 
 
 def _nice_ticks(low: float, high: float, count: int) -> tuple[list[float], float]:
+    """Round ticks (steps of 1, 2, 2.5 or 5 times a power of ten) within
+    [low, high]: the widest step that still gives `count` ticks."""
     span = high - low
     if span <= 0 or not math.isfinite(span):
         return [low], 1.0
-    raw = span / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step - 1e-9) * step
-    ticks = []
-    k = 0
-    while first + k * step <= high + step * 1e-9 and k < 1000:
-        tick = first + k * step
-        ticks.append(0.0 if abs(tick) < step * 1e-9 else tick)
-        k += 1
+    power = 10.0 ** math.floor(math.log10(span))
+    candidates = [m * power * scale for scale in (1, 0.1, 0.01) for m in (5, 2.5, 2, 1)]
+    for step in candidates:
+        first = math.ceil(low / step - 1e-9)
+        last = math.floor(high / step + 1e-9)
+        if last - first + 1 >= count:
+            break
+    ticks = [0.0 if k == 0 else k * step for k in range(first, last + 1)]
     return ticks, step
 
 
@@ -154,7 +163,7 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
     if clipped:
         notes.append(f"note: values beyond [{low:.3g}, {high:.3g}] run off the plot")
     rows = max(3, height - 3 - len(notes))
-    y_ticks, y_step = _nice_ticks(low, high, max(2, rows // 4))
+    y_ticks, y_step = _nice_ticks(low, high, max(3, rows // 5))
     labels = {_row_of(t, low, high, rows): _format(t, y_step) for t in y_ticks}
     margin = max(len(s) for s in labels.values())
     columns = max(10, width - margin - 2)
@@ -238,7 +247,7 @@ def _legend(curves, braille: bool, colour: bool, paint) -> str:
 
 def _x_axis(samples: Samples, margin: int, columns: int, canvas: _Canvas, braille: bool, paint) -> list[str]:
     x0, x1 = samples.xs[0], samples.xs[-1]
-    ticks, step = _nice_ticks(x0, x1, max(2, columns // 12))
+    ticks, step = _nice_ticks(x0, x1, max(3, columns // 14))
     axis = ["─" if braille else "-"] * columns
     label_line = [" "] * (columns + margin + 8)
     taken_until = -1

@@ -1,0 +1,130 @@
+"""`adiff plot`: a program and its derivative over a range of one input."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _guarded, _output,
+                   _read_program, _split_arguments, app, warn)
+from ..errors import AdiffError
+
+PLOT_HELP = """Plot PROGRAM and its derivative over a range of one input.
+
+Give one input a range START:STOP (--x -3:3); bind the others as for eval,
+or let them take the program's defaults.  The value and the derivative are
+drawn in the terminal in braille dots (--ascii for plain characters), with
+their own colours, axes and a legend; non-finite values are gaps, counted in
+a note, and kinks are marked on the x-axis (▲) and listed.
+
+\b
+Examples:
+  adiff plot "tanh(x)" --x -3:3
+  adiff plot -f samples/seed.adiff --w -3:3
+  adiff plot "log(x)" --x -1:1 --ascii
+  adiff plot "sin(x)*x" --x -6:6 --order 2
+  adiff plot "tanh(x)" --x -3:3 --json | jq .gradient
+  adiff plot "tanh(x)" --x -3:3 --render tanh.svg
+"""
+
+
+def use_colour(stream) -> bool:
+    """Colour for a terminal, never with NO_COLOR; FORCE_COLOR forces it."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def plot_size(width: Optional[int], height: Optional[int]) -> tuple[int, int]:
+    """The terminal's size when standard output is one, else 80×24."""
+    columns, lines = 80, 24
+    try:
+        if sys.stdout.isatty():
+            size = os.get_terminal_size(sys.stdout.fileno())
+            columns, lines = size.columns, max(10, size.lines - 1)
+    except (OSError, AttributeError, ValueError):
+        pass
+    return width or columns, height or lines
+
+
+def legend_name(graph, text: str) -> str:
+    """The program's value in the legend: its name, else the program when it is short."""
+    node = graph.nodes[graph.output]
+    if node.label is not None and node.op not in ("var", "const"):
+        return node.label
+    one_line = " ".join(text.split())
+    return one_line if "\n" not in text.strip() and len(one_line) <= 30 else "f"
+
+
+@app.command("plot", help=PLOT_HELP, **READS_A_PROGRAM)
+def plot_command(
+    ctx: typer.Context,
+    program: Optional[str] = PROGRAM,
+    file: Optional[Path] = FILE,
+    json: bool = JSON,
+    points: int = typer.Option(400, "--points", metavar="N", help="How many points to sample (default 400)."),
+    order: int = typer.Option(1, "--order", metavar="N",
+                              help="1: value and derivative; 2 adds the second derivative."),
+    width: Optional[int] = typer.Option(None, "--width", metavar="COLUMNS",
+                                        help="Plot width (default: the terminal's, 80 otherwise)."),
+    height: Optional[int] = typer.Option(None, "--height", metavar="LINES",
+                                         help="Plot height (default: the terminal's, 24 otherwise)."),
+    ascii: bool = typer.Option(False, "--ascii", help="Plain characters instead of braille dots."),
+    render_to: Optional[Path] = typer.Option(None, "--render", metavar="FILE",
+                                             help="Draw to FILE (.svg, .png or .pdf) with Matplotlib."),
+    var: List[str] = VAR,
+    max_nodes: int = MAX_NODES,
+) -> None:
+    def body() -> None:
+        from ..bindings import parse_bindings
+        from ..parser import parse
+        from ..plot import parse_range, sample, split_range
+        from ..render import plot as render
+
+        if order not in (1, 2):
+            raise AdiffError("usage", f"--order {order}: choose 1 or 2")
+        for option, value, least in (("--width", width, 30), ("--height", height, 8)):
+            if value is not None and value < least:
+                raise AdiffError("usage", f"{option} {value}: give at least {least}")
+        text_arg, words = _split_arguments(program, ctx.args)
+        name, span, words, assignments = split_range(words, list(var))
+        if name is None:
+            raise AdiffError("usage", "plot needs one input with a range START:STOP",
+                             hint='for example: adiff plot "tanh(x)" --x -3:3')
+        start, stop = parse_range(name, span)
+        bindings = parse_bindings(words, assignments)
+        if name in bindings:
+            raise AdiffError("binding", f"{name} is bound twice", hint="bind each input once")
+        text, _ = _read_program(text_arg, file)
+        graph = parse(text, {**bindings, name: start}, max_nodes=max_nodes)
+        if name not in graph.inputs:
+            raise AdiffError("usage", f"--{name} {span}: the program has no input {name}",
+                             hint="its inputs: " + (", ".join(graph.inputs) or "none"))
+        from ..evaluator import bind
+        warn(bind(graph, {**bindings, name: start})[1])
+        samples = sample(graph, bindings, name, start, stop, points, order)
+        samples = dataclasses.replace(samples, name=legend_name(graph, text))
+        if render_to is not None:
+            render.render_image(samples, render_to)
+            print(f"adiff: drew {render_to}", file=sys.stderr)
+        elif json:
+            with _output():
+                sys.stdout.write(render.dumps(render.document(samples)))
+        else:
+            columns, lines = plot_size(width, height)
+            drawn = render.render(samples, width=columns, height=lines, braille=not ascii,
+                                  colour=use_colour(sys.stdout))
+            with _output():
+                sys.stdout.write(drawn)
+
+    _guarded(json, body)

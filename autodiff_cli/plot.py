@@ -161,6 +161,9 @@ def _kink_nodes(graph: Graph) -> list[int]:
     return found
 
 
+_GAP = ("non-finite",)
+
+
 def _signature(graph: Graph, i: int, values: list[float]) -> tuple:
     """Which piece of a piecewise op a point is on: its local partials, and
     its value where every partial is 0 (sign, step)."""
@@ -169,11 +172,19 @@ def _signature(graph: Graph, i: int, values: list[float]) -> tuple:
     args = [values[j] for j in node.inputs]
     out = values[i]
     if not all(math.isfinite(a) for a in args):
-        return ("non-finite",)   # a gap, not a piece
+        return _GAP
     partials = tuple(p(*args, out) for p in op.partials)
     if all(p == 0 for p in partials):
         return partials + (out,)
     return partials
+
+
+def _on_kink(graph: Graph, inputs: dict, name: str, x: float, i: int) -> bool:
+    """Whether the op's own kink test holds at x (abs at exactly 0, ...)."""
+    inputs[name] = x
+    values, _ = forward(graph, inputs, [])
+    node = graph.nodes[i]
+    return bool(OPS[node.op].kink(*[values[j] for j in node.inputs]))
 
 
 def _locate_kinks(graph: Graph, inputs: dict, name: str, xs: list[float], kinked: list[int],
@@ -182,7 +193,9 @@ def _locate_kinks(graph: Graph, inputs: dict, name: str, xs: list[float], kinked
     n = len(xs)
     scratch: list = []
     for k, i in enumerate(kinked):
-        changes = [s for s in range(n - 1) if signatures[s][k] != signatures[s + 1][k]]
+        # where the op's argument leaves the finite numbers is a gap's edge, not a kink
+        changes = [s for s in range(n - 1) if signatures[s][k] != signatures[s + 1][k]
+                   and _GAP not in (signatures[s][k], signatures[s + 1][k])]
         # a piecewise op changes piece a few times; one whose partials vary
         # smoothly (atan2 away from the origin) changes at every sample
         if not changes or len(changes) > max(8, n // 10):
@@ -203,8 +216,7 @@ def _locate_kinks(graph: Graph, inputs: dict, name: str, xs: list[float], kinked
                     low = middle
                 else:
                     high = middle
-            x = high if abs(high) < abs(low) else low
-            x = 0.0 if abs(x) < 1e-12 * max(1.0, abs(xs[-1] - xs[0])) else x
+            x = next((t for t in (low, high) if _on_kink(graph, inputs, name, t, i)), (low + high) / 2)
             if not any(abs(x - other.x) <= (xs[1] - xs[0]) / 2 for other in found):
                 found.append(Kink(x, where))
     found.sort(key=lambda kink: kink.x)

@@ -97,7 +97,8 @@ class ProgramCommand(TyperCommand):
         except AdiffError as error:
             fail(error, wants_json(args))
         ctx.meta[_ARGUMENTS] = arguments
-        words = arguments.options + (["--", arguments.program] if arguments.program is not None else [])
+        # "--" even with no program: words were given, so this is no call for help
+        words = arguments.options + ["--"] + ([arguments.program] if arguments.program is not None else [])
         try:
             return super().parse_args(ctx, words)
         except click_errors.NoArgsIsHelpError:

@@ -62,29 +62,17 @@ def parse_range(name: str, text: str) -> tuple[float, float]:
     return start, stop
 
 
-def split_range(words: list[str], assignments: list[str]) -> tuple[Optional[str], str, list[str], list[str]]:
-    """Take the one binding whose value is a range out of the binding words
-    (`--x -3:3`, `--x=-3:3`) and the --var assignments.  Returns its name,
-    its text, and the remaining words and assignments."""
+def split_range(bindings: list, assignments: list[str]) -> tuple[Optional[str], str, list, list[str]]:
+    """Take the one binding whose value is a range (`--x -3:3`, `--var x=-3:3`)
+    out of the bindings (name and text, as the command line read them) and
+    the --var assignments.  Returns its name, its text, and the rest."""
     found: list[tuple[str, str]] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        name, eq, value = word[2:].partition("=") if word.startswith("--") else ("", "", "")
-        if word.startswith("--") and not eq and i + 1 < len(words):
-            name, value = word[2:], words[i + 1]
-            if ":" in value:
-                found.append((name, value))
-            else:
-                rest += [word, value]
-            i += 2
-            continue
-        if eq and ":" in value:
-            found.append((name, value))
+    rest = []
+    for binding in bindings:
+        if binding.value is not None and ":" in binding.value:
+            found.append((binding.name, binding.value))
         else:
-            rest.append(word)
-        i += 1
+            rest.append(binding)
     kept = []
     for assignment in assignments:
         name, eq, value = assignment.partition("=")

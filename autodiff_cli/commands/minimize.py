@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _guarded, _output,
-                   _print_json, load, app, warn)
+from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt, guarded,
+                   in_range, load, names_to_list, output, print_json, warn)
 from ..errors import AdiffError, ExitCode
 
 MINIMIZE_HELP = """Minimize PROGRAM's value over some of its inputs, from the bindings.
@@ -161,8 +161,7 @@ def minimize_command(
     program: Optional[str] = PROGRAM,
     file: Optional[Path] = FILE,
     json: bool = JSON,
-    wrt: Optional[str] = typer.Option(None, "--wrt", metavar="NAMES",
-                                      help="The inputs to change, comma-separated (default: all)."),
+    wrt: List[str] = WRT,
     method: Optional[str] = typer.Option(None, "--method", metavar="gd|momentum|adam|lbfgs",
                                          help="lbfgs when SciPy is installed, else gd."),
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
@@ -200,14 +199,11 @@ def minimize_command(
             raise AdiffError("usage", f"--steps {steps}: give 0 or more")
         if not (tol >= 0 and math.isfinite(tol)):
             raise AdiffError("usage", f"--tol {tol}: give a tolerance of 0 or more")
+        in_range("--max-nodes", max_nodes, 1)
+        wanted = names_to_list(wrt)
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
-        names = list(graph.inputs)
-        if wrt is not None:
-            names = list(dict.fromkeys(n.strip() for n in wrt.split(",") if n.strip()))
-            unknown = [n for n in names if n not in graph.inputs]
-            if unknown or not names:
-                raise AdiffError("usage", f"--wrt: the program has no input {', '.join(unknown) or '(none given)'}",
-                                 hint="its inputs: " + (", ".join(graph.inputs) or "none"))
+        check_wrt(graph, wanted)
+        names = wanted if wanted is not None else list(graph.inputs)
         if not names:
             raise AdiffError("usage", "the program has no inputs to change")
         bounds = dict(parse_bound(b, names) for b in bound)
@@ -248,9 +244,9 @@ def minimize_command(
             if sink is not None:
                 sink.close()
         if json:
-            _print_json(document(result, shown))
+            print_json(document(result, shown))
         else:
-            with _output():
+            with output():
                 sys.stdout.write(table(result, note))
         outcome["code"] = result.exit_code
         if result.reason == "interrupted":
@@ -258,6 +254,6 @@ def minimize_command(
         elif not result.converged:
             print(f"adiff: stopped without converging: {result.why()}", file=sys.stderr)
 
-    _guarded(json, body)
+    guarded(json, body)
     if outcome.get("code"):
         raise typer.Exit(outcome["code"])

@@ -10,8 +10,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _guarded, _output,
-                   _read_program, _split_arguments, app, warn)
+from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options,
+                   app, guarded, in_range, output, read_program, warn)
 from ..errors import AdiffError
 
 PLOT_HELP = """Plot PROGRAM and its derivative over a range of one input.
@@ -93,20 +93,24 @@ def plot_command(
 
         if order not in (1, 2):
             raise AdiffError("usage", f"--order {order}: choose 1 or 2")
+        in_range("--points", points, 2, 1_000_000)
+        in_range("--max-nodes", max_nodes, 1)
         for option, value, least in (("--width", width, 30), ("--height", height, 8)):
-            if value is not None and value < least:
-                raise AdiffError("usage", f"{option} {value}: give at least {least}")
-        text_arg, words = _split_arguments(program, ctx.args)
-        name, span, words, assignments = split_range(words, list(var))
+            if value is not None:
+                in_range(option, value, least)
+        arguments = _arguments(ctx)
+        name, span, rest, assignments = split_range(arguments.bindings, list(var))
         if name is None:
             raise AdiffError("usage", "plot needs one input with a range START:STOP",
                              hint='for example: adiff plot "tanh(x)" --x -3:3')
         start, stop = parse_range(name, span)
-        bindings = parse_bindings(words, assignments)
+        text, _ = read_program(program, file)
+        bound = [b.name for b in rest] + [v.partition("=")[0].strip() for v in assignments] + [name]
+        graph = parse(text, bound, max_nodes=max_nodes)
+        _check_options(ctx, arguments, graph.inputs)
+        bindings = parse_bindings(rest, assignments)
         if name in bindings:
             raise AdiffError("binding", f"{name} is bound twice", hint="bind each input once")
-        text, _ = _read_program(text_arg, file)
-        graph = parse(text, {**bindings, name: start}, max_nodes=max_nodes)
         if name not in graph.inputs:
             raise AdiffError("usage", f"--{name} {span}: the program has no input {name}",
                              hint="its inputs: " + (", ".join(graph.inputs) or "none"))
@@ -118,13 +122,13 @@ def plot_command(
             render.render_image(samples, render_to)
             print(f"adiff: drew {render_to}", file=sys.stderr)
         elif json:
-            with _output():
+            with output():
                 sys.stdout.write(render.dumps(render.document(samples)))
         else:
             columns, lines = plot_size(width, height)
             drawn = render.render(samples, width=columns, height=lines, braille=not ascii,
                                   colour=use_colour(sys.stdout))
-            with _output():
+            with output():
                 sys.stdout.write(drawn)
 
-    _guarded(json, body)
+    guarded(json, body)

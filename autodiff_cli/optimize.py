@@ -82,6 +82,7 @@ class Result:
     start_value: float = math.nan
     failed_step: Optional[int] = None   # the step whose loss was non-finite
     detail: str = ""                    # SciPy's own message, for lbfgs
+    at_bound: list[str] = field(default_factory=list)   # parameters that end on one of their bounds
 
     @property
     def converged(self) -> bool:
@@ -187,9 +188,10 @@ def minimize(graph: Graph, bindings: Mapping[str, float], wrt: Sequence[str], *,
     if reason in (INTERRUPTED, NON_FINITE) and objective.best is not None:
         loss, x, gradient = objective.best
     start_value = _start_value(objective, x0)
+    at_bound = [name for name, xi, (low, high) in zip(objective.wrt, x, box) if xi in (low, high)]
     return Result(method, reason, done, objective.evaluations, loss, start, objective.named(x),
                   objective.named(gradient), _norm(projected(x, gradient, box)), fixed,
-                  start_value, failed, detail)
+                  start_value, failed, detail, at_bound)
 
 
 def _start_value(objective: Objective, x0: list[float]) -> float:

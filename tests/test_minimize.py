@@ -114,7 +114,9 @@ def test_a_bounded_problem_stops_on_its_bound(method):
     assert outcome.exit_code == 0
     assert doc["inputs"]["w"] == 1.0 and doc["inputs"]["b"] == -0.5
     assert doc["gradient"]["w"] == pytest.approx(-2.0) and doc["gradient"]["b"] == pytest.approx(1.0)
-    assert doc["reason"] == "converged" and doc["grad_norm"] == 0
+    assert doc["reason"] == "converged" and doc["grad_norm"] == 0 and doc["at_bound"] == ["w", "b"]
+    assert "on a bound: w, b" in cli("minimize", "(w-2)^2 + (b+1)^2", "--w", "0", "--b", "0", "--bound", "w=0:1",
+                                     "--bound", "b=-0.5:", "--method", method).stdout
 
 
 def test_a_start_outside_its_bound_is_moved_onto_it():

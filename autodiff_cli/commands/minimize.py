@@ -80,7 +80,8 @@ def table(result, method_note: str) -> str:
     lines.append("")
     stopped = result.why()
     if result.reason == "converged":
-        stopped += " (gradient norm at most the tolerance)"
+        stopped += " (gradient norm at most the tolerance"
+        stopped += f"; on a bound: {', '.join(result.at_bound)})" if result.at_bound else ")"
     elif result.reason == "no progress" and result.detail:
         stopped += f" ({result.detail.lower()})"
     elif result.reason == "interrupted":
@@ -108,7 +109,7 @@ def document(result, program: str) -> dict:
             "start": {n: number(v) for n, v in result.start.items()},
             "inputs": {n: number(v) for n, v in result.inputs.items()},
             "gradient": {n: number(v) for n, v in result.gradient.items()},
-            "fixed": {n: number(v) for n, v in result.fixed.items()}}
+            "fixed": {n: number(v) for n, v in result.fixed.items()}, "at_bound": result.at_bound}
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -166,8 +167,8 @@ def minimize_command(
                                          help="lbfgs when SciPy is installed, else gd."),
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
                                        help="Learning rate of gd (default 0.1), momentum (0.05), adam (0.01)."),
-    steps: int = typer.Option(1000, "--steps", metavar="N", help="The step limit (default 1000)."),
-    tol: float = typer.Option(1e-8, "--tol", metavar="TOL",
+    steps: int = typer.Option(1000, "--steps", metavar="N", show_default=False, help="The step limit (default 1000)."),
+    tol: float = typer.Option(1e-8, "--tol", metavar="TOL", show_default=False,
                               help="Converged when the gradient's norm is at most TOL (default 1e-8)."),
     bound: List[str] = typer.Option([], "--bound", metavar="NAME=LOW:HIGH",
                                     help="Keep an input within [LOW, HIGH] (repeatable)."),

@@ -190,3 +190,29 @@ def test_plot_runs_as_a_real_command():
     done = subprocess.run([*ADIFF, "plot", "tanh(x)", "--x", "-3:3"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 24
+
+
+def _readme_examples(command: str):
+    text = (ROOT / "README.md").read_text("utf-8")
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        first, _, rest = block.partition("\n")
+        if first.startswith(f"$ adiff {command} ") and "|" not in first and ";" not in first:
+            yield first[2:], rest
+
+
+@pytest.mark.parametrize("command", ["plot", "minimize"])
+def test_the_readme_shows_real_output(command, monkeypatch):
+    """The README's plot and minimize examples, run again: the same output
+    (L-BFGS-B's last digits depend on SciPy's build, so those runs are left out)."""
+    import shlex
+    monkeypatch.chdir(ROOT)
+    examples = list(_readme_examples(command))
+    compared = 0
+    for line, expected in examples:
+        words = shlex.split(line)[1:]
+        if command == "minimize" and ("--method" not in words or "lbfgs" in words):
+            continue
+        outcome = cli(*words, env={"NO_COLOR": "1"})
+        assert outcome.stdout + outcome.stderr == expected, line
+        compared += 1
+    assert compared >= 3

@@ -84,6 +84,9 @@ def table(result, method_note: str) -> str:
         stopped += f"; on a bound: {', '.join(result.at_bound)})" if result.at_bound else ")"
     elif result.reason == "no progress" and result.detail:
         stopped += f" ({result.detail.lower()})"
+    elif result.reason == "non-finite loss":
+        stopped += ": the table shows the best point before it" + (
+            "; a smaller --lr may help" if result.method != "lbfgs" else "")
     elif result.reason == "interrupted":
         stopped += " (Ctrl-C): the best point so far"
     facts = [("loss", f"{_fmt(result.start_value)} → {_fmt(result.value)}"),

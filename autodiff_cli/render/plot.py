@@ -158,7 +158,7 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
            colour: bool = False) -> str:
     """The plot as text: legend, canvas with a y-axis, x-axis, notes."""
     curves = series(samples)
-    notes = _notes(samples, curves)
+    notes = _notes(samples, curves, "▲" if braille else "^")
     low, high, clipped = _y_range([values for _, values in curves])
     if clipped:
         notes.append(f"note: values beyond [{low:.3g}, {high:.3g}] run off the plot")
@@ -270,7 +270,7 @@ def _x_axis(samples: Samples, margin: int, columns: int, canvas: _Canvas, braill
             "".join(label_line).rstrip() + f"   {samples.input}"]
 
 
-def _notes(samples: Samples, curves) -> list[str]:
+def _notes(samples: Samples, curves, mark: str) -> list[str]:
     notes = []
     n = len(samples.xs)
     counts = [(label, samples.non_finite(values)) for label, values in curves]
@@ -281,7 +281,7 @@ def _notes(samples: Samples, curves) -> list[str]:
     if samples.kinks:
         shown = ", ".join(f"{samples.input} = {k.x:.6g} ({k.where})" for k in samples.kinks[:4])
         more = f" and {len(samples.kinks) - 4} more" if len(samples.kinks) > 4 else ""
-        notes.append(f"kinks (▲, not differentiable): {shown}{more}")
+        notes.append(f"kinks ({mark}, not differentiable): {shown}{more}")
     return notes
 
 

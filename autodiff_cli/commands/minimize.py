@@ -228,7 +228,7 @@ def minimize_command(
                                  exit_code=ExitCode.FAILURE) from None
         live = None
         try:
-            if sys.stderr.isatty() and not json:
+            if sys.stderr.isatty():
                 live = Live(chosen)
 
             def on_step(step) -> None:

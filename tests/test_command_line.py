@@ -189,3 +189,12 @@ def test_bash_completion_completes_commands_and_options(words, cword, expected):
     result = subprocess.run([sys.executable, "-m", "autodiff_cli"], env=env, capture_output=True,
                             text=True, timeout=60)
     assert expected in result.stdout.split(), (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["tree", "dot", "mermaid"])
+def test_graph_digits(fmt):
+    outcome = cli("graph", "x/3", "--x", "1", "--format", fmt, "--digits", "3")
+    assert outcome.exit_code == 0, outcome.stderr
+    assert "0.333" in outcome.stdout and "0.3333" not in outcome.stdout
+    wide = cli("graph", "x/3", "--x", "1", "--format", fmt, "--digits", "12").stdout
+    assert "0.333333333333" in wide

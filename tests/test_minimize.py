@@ -145,6 +145,23 @@ def test_no_progress():
     assert doc["steps"] == optimize.PATIENCE + 1
 
 
+def test_lbfgs_no_progress_at_a_kink():
+    # |x| + |y| has no gradient at its minimum: L-BFGS-B's own test ends it
+    outcome, doc = minimize_json("abs(x)+abs(y)", "--x", "0.3", "--y", "0.7", "--method", "lbfgs")
+    assert outcome.exit_code == 1 and doc["reason"] == "no progress"
+    assert abs(doc["inputs"]["x"]) < 1e-6 and abs(doc["inputs"]["y"]) < 1e-6
+    assert doc["detail"]   # SciPy's own words
+
+
+def test_lbfgs_stops_on_a_non_finite_trial_point_and_a_bound_avoids_it():
+    # L-BFGS-B's first trial point of x - log(x) from 5 is x <= 0
+    outcome, doc = minimize_json("x - log(x)", "--x", "5", "--method", "lbfgs")
+    assert outcome.exit_code == 1 and doc["reason"] == "non-finite loss" and doc["failed_step"] == 1
+    assert doc["inputs"]["x"] > 0 and doc["value"] == pytest.approx(doc["inputs"]["x"] - math.log(doc["inputs"]["x"]))
+    outcome, doc = minimize_json("x - log(x)", "--x", "5", "--method", "lbfgs", "--bound", "x=1e-9:")
+    assert outcome.exit_code == 0 and doc["inputs"]["x"] == pytest.approx(1, abs=1e-8)
+
+
 def test_no_progress_when_the_point_stops_moving():
     # a step too small to change x in floating point
     outcome, doc = minimize_json("x", "--x", "1e20", "--method", "gd", "--lr", "1e-10")

@@ -83,10 +83,11 @@ def table(result, method_note: str) -> str:
         stopped += " (gradient norm at most the tolerance"
         stopped += f"; on a bound: {', '.join(result.at_bound)})" if result.at_bound else ")"
     elif result.reason == "no progress" and result.detail:
-        stopped += f" ({result.detail.lower()})"
+        stopped += f" (SciPy: {result.detail})"
     elif result.reason == "non-finite loss":
         stopped += ": the table shows the best point before it" + (
-            "; a smaller --lr may help" if result.method != "lbfgs" else "")
+            "; a smaller --lr may help" if result.method != "lbfgs"
+            else "; a --bound that keeps the inputs where the program is defined may help")
     elif result.reason == "interrupted":
         stopped += " (Ctrl-C): the best point so far"
     facts = [("loss", f"{_fmt(result.start_value)} → {_fmt(result.value)}"),
@@ -112,7 +113,8 @@ def document(result, program: str) -> dict:
             "start": {n: number(v) for n, v in result.start.items()},
             "inputs": {n: number(v) for n, v in result.inputs.items()},
             "gradient": {n: number(v) for n, v in result.gradient.items()},
-            "fixed": {n: number(v) for n, v in result.fixed.items()}, "at_bound": result.at_bound}
+            "fixed": {n: number(v) for n, v in result.fixed.items()}, "at_bound": result.at_bound,
+            "detail": result.detail or None}
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

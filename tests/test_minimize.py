@@ -325,3 +325,4 @@ def test_sparkline_follows_the_loss():
     from autodiff_cli.commands.minimize import sparkline
     assert sparkline([1000, 100, 10, 1]) == "█▆▃▁"
     assert sparkline([]) == ""
+    assert sparkline([1, 0, -1]) == "█▄▁"   # linear where a loss is not positive

@@ -122,13 +122,17 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 class Live:
     """Progress on standard error while a terminal watches: step, loss,
-    gradient norm, step size, and a sparkline of the loss (log scale)."""
+    gradient norm, step size, and a sparkline of the loss over the whole
+    run so far (log scale)."""
+
+    WIDTH = 40
 
     def __init__(self, method: str):
         from rich.console import Console
         from rich.live import Live as RichLive
 
         self.losses: list[float] = []
+        self.seen, self.stride = 0, 1
         self.method = method
         self.last = 0.0
         self.live = RichLive("", console=Console(stderr=True), refresh_per_second=10, transient=True)
@@ -141,7 +145,14 @@ class Live:
         return self.live.__exit__(*exc)
 
     def update(self, step) -> None:
-        self.losses.append(step.loss)
+        # the whole run in at most WIDTH points: every stride-th loss, the
+        # stride doubling (and the history halving) as the run grows
+        if self.seen % self.stride == 0:
+            self.losses.append(step.loss)
+            if len(self.losses) > self.WIDTH:
+                self.losses = self.losses[::2]
+                self.stride *= 2
+        self.seen += 1
         now = time.monotonic()
         if now - self.last < 0.05:
             return
@@ -149,13 +160,16 @@ class Live:
         from rich.text import Text
         line = (f"{self.method}  step {step.step}  loss {_fmt(step.loss, 6)}  "
                 f"|grad| {_fmt(step.grad_norm, 3)}  step size {_fmt(step.step_size, 3)}  ")
-        self.live.update(Text(line + sparkline(self.losses[-40:])))
+        self.live.update(Text(line + sparkline(self.losses)))
 
 
 def sparkline(losses: list[float]) -> str:
-    finite = [math.log10(v) if v > 0 else -300.0 for v in losses if math.isfinite(v)]
+    """The losses as bars: on a log scale when all are positive, else linear."""
+    finite = [v for v in losses if math.isfinite(v)]
     if not finite:
         return ""
+    if min(finite) > 0:
+        finite = [math.log10(v) for v in finite]
     low, high = min(finite), max(finite)
     span = high - low or 1.0
     return "".join(SPARKS[min(7, int((v - low) / span * 7.999))] for v in finite)

@@ -1,10 +1,10 @@
 """A function and its derivatives drawn in the terminal, as JSON, or with Matplotlib.
 
 The terminal plot is drawn here in braille cells (2×4 dots a character), or
-one character a cell with --ascii, coloured with plain SGR codes.  plotext
-was measured and not used: importing it took 0.4–0.6 s on the development
-machine, more than a whole 400-point plot takes this way (see
-benchmarks/plot_minimize.py).
+one character a cell with --ascii, coloured with plain SGR codes (a code
+for each run of one colour).  plotext was measured and not used: importing
+it alone took longer than a whole 400-point `adiff plot` from a cold start
+(1.2x; benchmarks/plot_minimize.py).
 """
 
 from __future__ import annotations
@@ -214,21 +214,33 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
                 bits = cell[0] | cell[1] | cell[2]
                 if bits:
                     owner = max(range(3), key=lambda k: (bin(cell[k]).count("1"), -k))
-                    cells.append(paint(chr(0x2800 + bits), COLOURS[owner]))
+                    cells.append((chr(0x2800 + bits), COLOURS[owner]))
                     continue
             else:
                 marks = [k for k in range(3) if cell[k]]
                 if marks:
-                    cells.append(paint(ASCII_MARKS[marks[0]], COLOURS[marks[0]]))
+                    cells.append((ASCII_MARKS[marks[0]], COLOURS[marks[0]]))
                     continue
             if r == zero_row:
-                cells.append(paint("─" if braille else "-", DIM))
+                cells.append(("─" if braille else "-", DIM))
             else:
-                cells.append(" ")
-        lines.append(f"{label:>{margin}} {paint(axis, DIM)}{''.join(cells)}")
+                cells.append((" ", None))
+        lines.append(f"{label:>{margin}} {paint(axis, DIM)}{_runs(cells, paint)}")
     lines += _x_axis(samples, margin, columns, canvas, braille, paint)
     lines += notes
     return "\n".join(lines) + "\n"
+
+
+def _runs(cells: list[tuple[str, Optional[str]]], paint) -> str:
+    """Characters with their colours, one colour code for each run of a colour."""
+    out, k = [], 0
+    while k < len(cells):
+        end = k
+        while end < len(cells) and cells[end][1] == cells[k][1]:
+            end += 1
+        out.append(paint("".join(c for c, _ in cells[k:end]), cells[k][1]))
+        k = end
+    return "".join(out)
 
 
 def _row_of(y: float, low: float, high: float, rows: int) -> int:

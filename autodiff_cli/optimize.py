@@ -116,6 +116,7 @@ class Objective:
         self.inputs = inputs
         self.ids = [graph.inputs[name] for name in self.wrt]
         self.evaluations = 0
+        self.first_loss = math.nan   # the loss at the start: the first point evaluated
         self.best: Optional[tuple[float, list[float], list[float]]] = None
 
     def start(self) -> list[float]:
@@ -130,6 +131,8 @@ class Objective:
         grads = backward(self.graph, values, needs_grad, scratch)
         self.evaluations += 1
         loss = values[self.graph.output]
+        if self.evaluations == 1:
+            self.first_loss = loss
         gradient = [grads[i] if grads[i] is not None else 0.0 for i in self.ids]
         if _finite(loss, gradient) and (self.best is None or loss < self.best[0]):
             self.best = (loss, [float(v) for v in x], gradient)
@@ -187,19 +190,11 @@ def minimize(graph: Graph, bindings: Mapping[str, float], wrt: Sequence[str], *,
     reason, done, x, loss, gradient, failed, detail = outcome
     if reason in (INTERRUPTED, NON_FINITE) and objective.best is not None:
         loss, x, gradient = objective.best
-    start_value = _start_value(objective, x0)
+    start_value = objective.first_loss
     at_bound = [name for name, xi, (low, high) in zip(objective.wrt, x, box) if xi in (low, high)]
     return Result(method, reason, done, objective.evaluations, loss, start, objective.named(x),
                   objective.named(gradient), _norm(projected(x, gradient, box)), fixed,
                   start_value, failed, detail, at_bound)
-
-
-def _start_value(objective: Objective, x0: list[float]) -> float:
-    """The loss at the start, without counting it as one of the run's evaluations."""
-    count, best = objective.evaluations, objective.best
-    loss = objective.evaluate(x0)[0]
-    objective.evaluations, objective.best = count, best
-    return loss
 
 
 def _report_start(on_step, objective: Objective, x, loss, gradient, box) -> None:

@@ -54,7 +54,7 @@ def parse_range(name: str, text: str) -> tuple[float, float]:
         raise AdiffError("binding", f"--{name} {text}: a range is START:STOP, two numbers",
                          hint=f"for example --{name} -3:3")
     start, stop = float(found.group(1)), float(found.group(2))
-    if not (math.isfinite(start) and math.isfinite(stop)):
+    if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(stop - start)):
         raise AdiffError("binding", f"--{name} {text}: the range must be finite")
     if not start < stop:
         raise AdiffError("binding", f"--{name} {text}: START must be below STOP",

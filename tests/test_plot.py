@@ -95,6 +95,8 @@ def test_smooth_functions_have_no_kinks():
     (["--x", "1:1"], "START must be below STOP"),
     (["--x", "a:b"], "a range is START:STOP"),
     (["--x", "1:2:3"], "a range is START:STOP"),
+    (["--x", "-1e308:1e308"], "the range must be finite"),
+    (["--x", "0:1e999"], "the range must be finite"),
     (["--x", "-1:1", "--y", "0:1"], "plot takes one range"),
     (["--x", "1", "--y", "2"], "plot needs one input with a range"),
     (["--z", "0:1", "--x", "1", "--y", "1"], "the program has no input z"),

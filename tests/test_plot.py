@@ -218,3 +218,11 @@ def test_the_readme_shows_real_output(command, monkeypatch):
         assert outcome.stdout + outcome.stderr == expected, line
         compared += 1
     assert compared >= 3
+
+
+def test_second_derivative_of_a_product_by_hand():
+    doc = points("sin(x)*exp(x/3)", "--x", "-4:4", "--points", "33", "--order", "2")
+    for x, second in zip(doc["x"], doc["order2"]):
+        # (sin x · e^(x/3))'' = e^(x/3) (−sin x + 2/3 cos x + 1/9 sin x)
+        expected = math.exp(x / 3) * (-math.sin(x) + 2 / 3 * math.cos(x) + math.sin(x) / 9)
+        assert second == pytest.approx(expected, rel=1e-12, abs=1e-12)

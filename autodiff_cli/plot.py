@@ -42,6 +42,11 @@ class Samples:
     order2: Optional[list[float]]
     kinks: list[Kink]
     name: str               # how to call the program's value in a legend: its label, or f
+    wrt: str = ""           # the input the derivatives are taken with respect to ("" : input)
+
+    @property
+    def by(self) -> str:
+        return self.wrt or self.input
 
     def non_finite(self, series: list[float]) -> int:
         return sum(1 for v in series if not math.isfinite(v))
@@ -90,12 +95,15 @@ def split_range(bindings: list, assignments: list[str]) -> tuple[Optional[str], 
 
 
 def sample(graph: Graph, bindings: Mapping[str, float], name: str, start: float, stop: float,
-           points: int = DEFAULT_POINTS, order: int = 1) -> Samples:
-    """The value, d/dname (and with order 2 the second derivative) at
-    `points` evenly spaced values of `name` from start to stop."""
-    if name not in graph.inputs:
-        raise AdiffError("usage", f"--{name}: the program has no input {name}",
-                         hint="its inputs: " + (", ".join(graph.inputs) or "none"))
+           points: int = DEFAULT_POINTS, order: int = 1, wrt: Optional[str] = None) -> Samples:
+    """The value, d/dwrt (and with order 2 the second derivative) at
+    `points` evenly spaced values of `name` from start to stop; `wrt` is
+    `name` unless given."""
+    wrt = name if wrt is None else wrt
+    for which in (name, wrt):
+        if which not in graph.inputs:
+            raise AdiffError("usage", f"--{which}: the program has no input {which}",
+                             hint="its inputs: " + (", ".join(graph.inputs) or "none"))
     if not 2 <= points <= MAX_POINTS:
         raise AdiffError("usage", f"--points {points}: give between 2 and {MAX_POINTS:,}")
     fixed = dict(bindings)
@@ -104,10 +112,10 @@ def sample(graph: Graph, bindings: Mapping[str, float], name: str, start: float,
     second = None
     if order >= 2:
         from .diff import differentiate
-        derived = differentiate(graph, [name], order)
-        second = (derived, derived.outputs[(name,) * order])
+        derived = differentiate(graph, [wrt], order)
+        second = (derived, derived.outputs[(wrt,) * order])
     kinked = _kink_nodes(graph)
-    index = graph.inputs[name]
+    index = graph.inputs[wrt]
     xs = [start + (stop - start) * k / (points - 1) for k in range(points)]
     xs[-1] = stop
     values, gradients, order2, signatures = [], [], [] if second else None, []
@@ -128,7 +136,7 @@ def sample(graph: Graph, bindings: Mapping[str, float], name: str, start: float,
     kinks = _locate_kinks(graph, inputs, name, xs, kinked, signatures)
     label = graph.nodes[graph.output].label
     shown = label if label is not None and graph.nodes[graph.output].op not in ("var", "const") else "f"
-    return Samples(name, xs, values, gradients, order2, kinks, shown)
+    return Samples(name, xs, values, gradients, order2, kinks, shown, wrt)
 
 
 def _kink_nodes(graph: Graph) -> list[int]:

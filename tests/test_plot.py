@@ -25,7 +25,7 @@ def points(*args: str) -> dict:
 
 def test_json_points_of_tanh_and_its_derivatives():
     doc = points("tanh(x)", "--x", "-3:3", "--points", "61", "--order", "2")
-    assert doc["schema"] == 1 and doc["input"] == "x"
+    assert doc["schema"] == 1 and doc["input"] == "x" and doc["wrt"] == "x"
     assert len(doc["x"]) == 61 and doc["x"][0] == -3 and doc["x"][-1] == 3
     assert doc["x"][30] == pytest.approx(0, abs=1e-15)
     for x, value, gradient, second in zip(doc["x"], doc["value"], doc["gradient"], doc["order2"]):
@@ -41,6 +41,21 @@ def test_the_seed_loss_against_w_with_the_others_bound():
         assert value == pytest.approx((2 * w - 4) ** 2, abs=1e-12)
         assert gradient == pytest.approx(4 * (2 * w - 4), abs=1e-12)
     assert "order2" not in doc
+
+
+def test_the_derivative_with_respect_to_another_input():
+    doc = points("(x*w+b-y)^2", "--w", "-3:3", "--x", "2", "--b", "1", "--y", "5", "--points", "7",
+                 "--wrt", "x", "--order", "2")
+    assert doc["input"] == "w" and doc["wrt"] == "x"
+    for w, gradient, second in zip(doc["x"], doc["gradient"], doc["order2"]):
+        assert gradient == pytest.approx(2 * (2 * w - 4) * w, abs=1e-12)   # dL/dx = 2(xw+b-y)·w
+        assert second == pytest.approx(2 * w * w, abs=1e-12)
+    legend = cli("plot", "(x*w+b-y)^2", "--w", "-3:3", "--x", "2", "--b", "1", "--y", "5", "--wrt", "x").stdout
+    assert "d/dx" in legend.splitlines()[0]
+    bad = cli("plot", "x*w", "--w", "0:1", "--x", "1", "--wrt", "x,w")
+    assert bad.exit_code == 2 and "one input" in bad.stderr
+    bad = cli("plot", "x*w", "--w", "0:1", "--x", "1", "--wrt", "q")
+    assert bad.exit_code == 2 and "no input q" in bad.stderr
 
 
 def test_a_sample_file_takes_its_defaults():

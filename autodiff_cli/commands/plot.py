@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options,
-                   app, guarded, in_range, output, read_program, warn)
+                   app, check_wrt, guarded, in_range, names_to_list, output, read_program, warn)
 from ..errors import AdiffError
 
 PLOT_HELP = """Plot PROGRAM and its derivative over a range of one input.
@@ -28,6 +28,7 @@ Examples:
   adiff plot -f samples/seed.adiff --w -3:3
   adiff plot "log(x)" --x -1:1 --ascii
   adiff plot "sin(x)*x" --x -6:6 --order 2
+  adiff plot "(x*w+b-y)^2" --w -3:3 --x 2 --b 1 --y 5 --wrt b
   adiff plot "tanh(x)" --x -3:3 --json | jq .gradient
   adiff plot "tanh(x)" --x -3:3 --render tanh.svg
 """
@@ -73,6 +74,8 @@ def plot_command(
     file: Optional[Path] = FILE,
     json: bool = JSON,
     points: int = typer.Option(400, "--points", metavar="N", show_default=False, help="How many points to sample (default 400)."),
+    wrt: List[str] = typer.Option([], "--wrt", metavar="NAME", show_default=False,
+                                  help="The derivative with respect to NAME (default: the input with the range)."),
     order: int = typer.Option(1, "--order", metavar="N", show_default=False,
                               help="1: value and derivative; 2 adds the second derivative."),
     width: Optional[int] = typer.Option(None, "--width", metavar="COLUMNS",
@@ -94,6 +97,10 @@ def plot_command(
         if order not in (1, 2):
             raise AdiffError("usage", f"--order {order}: choose 1 or 2")
         in_range("--points", points, 2, 1_000_000)
+        wanted = names_to_list(wrt)
+        if wanted is not None and len(wanted) > 1:
+            raise AdiffError("usage", f"--wrt {','.join(wanted)}: plot draws the derivative with respect "
+                             "to one input", hint="give one name, for example --wrt x")
         in_range("--max-nodes", max_nodes, 1)
         for option, value, least in (("--width", width, 30), ("--height", height, 8)):
             if value is not None:
@@ -114,9 +121,10 @@ def plot_command(
         if name not in graph.inputs:
             raise AdiffError("usage", f"--{name} {span}: the program has no input {name}",
                              hint="its inputs: " + (", ".join(graph.inputs) or "none"))
+        check_wrt(graph, wanted)
         from ..evaluator import bind
         warn(bind(graph, {**bindings, name: start})[1])
-        samples = sample(graph, bindings, name, start, stop, points, order)
+        samples = sample(graph, bindings, name, start, stop, points, order, wanted[0] if wanted else None)
         samples = dataclasses.replace(samples, name=legend_name(graph, text))
         if render_to is not None:
             render.render_image(samples, render_to)

@@ -27,7 +27,7 @@ RENDER_FORMATS = ("svg", "png", "pdf")
 
 def series(samples: Samples) -> list[tuple[str, list[float]]]:
     """(legend label, values) for each curve, value first."""
-    f, x = samples.name, samples.input
+    f, x = samples.name, samples.by
     if f.isidentifier():
         first, second = f"d{f}/d{x}", f"d²{f}/d{x}²"
     else:
@@ -40,7 +40,7 @@ def series(samples: Samples) -> list[tuple[str, list[float]]]:
 
 def document(samples: Samples) -> dict:
     from .json import number
-    doc = {"schema": 1, "input": samples.input,
+    doc = {"schema": 1, "input": samples.input, "wrt": samples.by,
            "x": [number(x) for x in samples.xs],
            "value": [number(v) for v in samples.values],
            "gradient": [number(g) for g in samples.gradients]}

@@ -20,7 +20,7 @@ from ..plot import Samples
 # SGR colours: value, first derivative, second derivative; dim for axes
 COLOURS = ("36", "35", "33")
 DIM = "2"
-ASCII_MARKS = ("*", "+", "o")
+ASCII_MARKS = ("*", "o", "#")
 BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))   # [row][column]
 RENDER_FORMATS = ("svg", "png", "pdf")
 

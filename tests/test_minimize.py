@@ -326,3 +326,8 @@ def test_sparkline_follows_the_loss():
     assert sparkline([1000, 100, 10, 1]) == "█▆▃▁"
     assert sparkline([]) == ""
     assert sparkline([1, 0, -1]) == "█▄▁"   # linear where a loss is not positive
+
+
+def test_a_trace_file_that_cannot_be_written_is_a_clear_error(tmp_path):
+    outcome = cli("minimize", "x^2", "--x", "1", "--trace", str(tmp_path / "missing" / "run.jsonl"))
+    assert outcome.exit_code == 1 and outcome.stderr.startswith("adiff: error: cannot write")

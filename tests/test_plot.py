@@ -241,3 +241,8 @@ def test_second_derivative_of_a_product_by_hand():
         # (sin x · e^(x/3))'' = e^(x/3) (−sin x + 2/3 cos x + 1/9 sin x)
         expected = math.exp(x / 3) * (-math.sin(x) + 2 / 3 * math.cos(x) + math.sin(x) / 9)
         assert second == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_an_image_that_cannot_be_written_is_a_clear_error(tmp_path):
+    outcome = cli("plot", "tanh(x)", "--x", "-3:3", "--render", str(tmp_path / "missing" / "t.svg"))
+    assert outcome.exit_code == 1 and outcome.stderr.startswith("adiff: error: cannot write")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json as json_module
 import math
 import sys
@@ -242,22 +243,16 @@ def minimize_command(
             except OSError as error:
                 raise AdiffError("file", f"cannot write {trace}: {error.strerror or error}",
                                  exit_code=ExitCode.FAILURE) from None
-        live = None
-        try:
-            if sys.stderr.isatty():
-                live = Live(chosen)
+        live = Live(chosen) if sys.stderr is not None and sys.stderr.isatty() else None
 
-            def on_step(step) -> None:
-                if sink is not None:
-                    sink.write(json_module.dumps(step.to_json()) + "\n")
-                if live is not None:
-                    live.update(step)
-
+        def on_step(step) -> None:
+            if sink is not None:
+                sink.write(json_module.dumps(step.to_json()) + "\n")
             if live is not None:
-                with live:
-                    result = optimize.minimize(graph, bindings, names, method=chosen, lr=lr, steps=steps,
-                                               tol=tol, bounds=bounds, on_step=on_step)
-            else:
+                live.update(step)
+
+        try:
+            with live if live is not None else contextlib.nullcontext():
                 result = optimize.minimize(graph, bindings, names, method=chosen, lr=lr, steps=steps,
                                            tol=tol, bounds=bounds, on_step=on_step)
         finally:

@@ -134,9 +134,18 @@ def sample(graph: Graph, bindings: Mapping[str, float], name: str, start: float,
             scratch.clear()
         signatures.append([_signature(graph, i, node_values) for i in kinked])
     kinks = _locate_kinks(graph, inputs, name, xs, kinked, signatures)
-    label = graph.nodes[graph.output].label
-    shown = label if label is not None and graph.nodes[graph.output].op not in ("var", "const") else "f"
-    return Samples(name, xs, values, gradients, order2, kinks, shown, wrt)
+    return Samples(name, xs, values, gradients, order2, kinks, legend_name(graph), wrt)
+
+
+def legend_name(graph: Graph) -> str:
+    """The program's value in a legend: its name (L), else the program's
+    text when it is one short line (tanh(x)), else f."""
+    node = graph.nodes[graph.output]
+    if node.label is not None and node.op not in ("var", "const"):
+        return node.label
+    text = graph.source or ""
+    one_line = " ".join(text.split())
+    return one_line if one_line and "\n" not in text.strip() and len(one_line) <= 30 else "f"
 
 
 def _kink_nodes(graph: Graph) -> list[int]:

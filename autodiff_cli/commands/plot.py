@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -58,22 +57,14 @@ def plot_size(width: Optional[int], height: Optional[int]) -> tuple[int, int]:
     return width or columns, height or lines
 
 
-def legend_name(graph, text: str) -> str:
-    """The program's value in the legend: its name, else the program when it is short."""
-    node = graph.nodes[graph.output]
-    if node.label is not None and node.op not in ("var", "const"):
-        return node.label
-    one_line = " ".join(text.split())
-    return one_line if "\n" not in text.strip() and len(one_line) <= 30 else "f"
-
-
 @app.command("plot", help=PLOT_HELP, **READS_A_PROGRAM)
 def plot_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
     file: Optional[Path] = FILE,
     json: bool = JSON,
-    points: int = typer.Option(400, "--points", metavar="N", show_default=False, help="How many points to sample (default 400)."),
+    points: int = typer.Option(400, "--points", metavar="N", show_default=False,
+                               help="How many points to sample (default 400)."),
     wrt: List[str] = typer.Option([], "--wrt", metavar="NAME", show_default=False,
                                   help="The derivative with respect to NAME (default: the input with the range)."),
     order: int = typer.Option(1, "--order", metavar="N", show_default=False,
@@ -125,7 +116,6 @@ def plot_command(
         from ..evaluator import bind
         warn(bind(graph, {**bindings, name: start})[1])
         samples = sample(graph, bindings, name, start, stop, points, order, wanted[0] if wanted else None)
-        samples = dataclasses.replace(samples, name=legend_name(graph, text))
         if render_to is not None:
             render.render_image(samples, render_to)
             print(f"adiff: drew {render_to}", file=sys.stderr)

@@ -413,6 +413,7 @@ Examples:
   adiff explain "p = x*w; a = p + b; d = a - y; L = d^2" --x 2 --w 3 --b 1 --y 5
   adiff explain "x*x" --x 3 --format latex
   adiff explain -f samples/tanh_neuron.adiff --format json --max-steps 0
+  adiff explain "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --format html -o seed.html
 """
 
 
@@ -421,8 +422,11 @@ def explain_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
     file: Optional[Path] = FILE,
-    format: str = typer.Option("text", "--format", metavar="text|markdown|latex|json",
-                               help="text (the default), markdown, latex or json."),
+    format: str = typer.Option("text", "--format", metavar="text|markdown|latex|json|html",
+                               help="text (the default), markdown, latex, json, or html (one "
+                                    "self-contained page that steps through the passes on the graph)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write to FILE instead of standard output."),
     max_steps: int = typer.Option(100, "--max-steps", min=0, metavar="N",
                                   help="Show at most N lines of each pass and of the gradient; "
                                        "0 shows everything."),
@@ -434,20 +438,48 @@ def explain_command(
         from .explain import explain
         from .render import explain as render
 
-        if format not in render.FORMATS:
+        formats = (*render.FORMATS, "html")
+        if format not in formats:
             raise AdiffError("usage", f"--format: unknown format '{format}'",
-                             hint="one of: " + ", ".join(render.FORMATS))
+                             hint="one of: " + ", ".join(formats))
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
         trace = evaluate(graph, bindings)
         warn(trace.warnings)
+        if format == "html":
+            from .render import html
+            if html.too_large(trace):
+                print(f"adiff: warning: {html.too_large_message(trace)}", file=sys.stderr)
+            _write(html.page(trace, shown, trace.warnings), output)
+            return
         explanation = explain(trace, max_steps)
         if format == "json":
-            _print_json(render.document(explanation, shown, trace.warnings))
+            if output is None:
+                _print_json(render.document(explanation, shown, trace.warnings))
+            else:
+                import io
+
+                from .render.json import write
+                buffer = io.StringIO()
+                write(render.document(explanation, shown, trace.warnings), buffer)
+                _write(buffer.getvalue(), output)
         else:
-            with _output():
-                sys.stdout.write(render.RENDERERS[format](explanation))
+            _write(render.RENDERERS[format](explanation), output)
 
     _guarded(format == "json", body)
+
+
+def _write(text: str, target: Optional[Path]) -> None:
+    """To standard output, or whole to FILE (-o)."""
+    if target is None:
+        with _output():
+            sys.stdout.write(text)
+        return
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise AdiffError("file", f"cannot write {target}: {error.strerror or error}",
+                         exit_code=ExitCode.FAILURE) from None
+    print(f"adiff: wrote {target}", file=sys.stderr)
 
 
 def run() -> None:

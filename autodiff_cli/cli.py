@@ -449,7 +449,8 @@ def explain_command(
             from .render import html
             if html.too_large(trace):
                 print(f"adiff: warning: {html.too_large_message(trace)}", file=sys.stderr)
-            _write(html.page(trace, shown, trace.warnings), output)
+            _write(html.page(trace, shown, trace.warnings,
+                             note=lambda text: print(f"adiff: note: {text}", file=sys.stderr)), output)
             return
         explanation = explain(trace, max_steps)
         if format == "json":

@@ -94,8 +94,8 @@ def full(value) -> float:
 class Watched:
     """A page with its console errors and requests recorded."""
 
-    def __init__(self, browser, path: Path, width: int = 1280, scheme: str = "light"):
-        self.page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    def __init__(self, browser, path: Path, width: int = 1280, scheme: str = "light", height: int = 900):
+        self.page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -115,7 +115,7 @@ class Watched:
                                          constant: g.classList.contains('const')};
             });
             const active = [...document.querySelectorAll('g.edge.input.active')].map(
-                e => [+e.dataset.to, +e.dataset.position, e.querySelector('.edge-label').textContent]);
+                e => [+e.dataset.to, +e.dataset.position, document.getElementById('l' + e.id.slice(1)).textContent]);
             return {step: +document.documentElement.dataset.step, line: document.getElementById('line').textContent,
                     nodes, active};
         }""")
@@ -135,8 +135,10 @@ def expected_steps(program: tuple) -> tuple[list[dict], dict, str]:
     return steps, graph, doc["output"]["name"]
 
 
-def walk(watched: Watched, program: tuple) -> dict:
-    """Step through every step with the keyboard, checking each against the JSON."""
+def walk(watched: Watched, program: tuple, screenshot_at: str | None = None) -> dict:
+    """Step through every step with the keyboard, checking each against the JSON.
+    With ADIFF_SCREENSHOT=FILE.png, the page is photographed at the step whose
+    line starts with `screenshot_at` (the README's picture)."""
     steps, graph, _ = expected_steps(program)
     nodes = {n["id"]: n for n in graph["nodes"]}
     inputs = {n["label"]: n["id"] for n in graph["nodes"] if n["op"] == "var"}
@@ -149,6 +151,10 @@ def walk(watched: Watched, program: tuple) -> dict:
             watched.page.keyboard.press(keys[k % 2])
         state = watched.state()
         assert state["step"] == k
+        target = os.environ.get("ADIFF_SCREENSHOT")
+        if target and screenshot_at and step.get("text", "").startswith(screenshot_at):
+            watched.page.wait_for_timeout(500)    # let the colour transitions finish
+            watched.page.screenshot(path=target)
         kind = step["kind"]
         if kind == "forward" or kind in ("input", "operation"):
             values[step["node"]] = full(step["value"])
@@ -161,7 +167,12 @@ def walk(watched: Watched, program: tuple) -> dict:
             assert state["line"] == step["text"]
             # the edge being used is highlighted, labelled with its contribution
             assert [a[:2] for a in state["active"]] == [[step["node"], step["position"]]], state["active"]
-            assert close(number(state["active"][0][2]), full(step["contribution"]))
+            # upstream × local = contribution, as numbers on the edge itself
+            upstream, local, contribution = re.fullmatch(r"(.+) × \(?(.+?)\)? = (.+)",
+                                                         state["active"][0][2]).groups()
+            assert close(number(upstream), full(step["upstream"]))
+            assert close(number(local), full(step["local"]))
+            assert close(number(contribution), full(step["contribution"]))
             assert close(full(step["contribution"]), full(step["upstream"]) * full(step["local"]))
             if step["fork"]:
                 fork_parts.setdefault(step["input"], []).append(full(step["contribution"]))
@@ -230,10 +241,10 @@ def two_layer_gradient() -> dict[str, float]:
 # ---- the three programs of the issue, stepped through --------------------------------
 
 def test_seed_page_steps_to_the_articles_gradients(browser, tmp_path):
-    watched = Watched(browser, make_page(tmp_path, SEED))
+    watched = Watched(browser, make_page(tmp_path, SEED), height=640)
     assert watched.page.get_attribute("#graph", "data-layout") == (
         "graphviz" if shutil.which("dot") else "layered")
-    assert walk(watched, SEED) == {"x": 12, "w": 8, "b": 4, "y": -4}
+    assert walk(watched, SEED, screenshot_at="∂L/∂y") == {"x": 12, "w": 8, "b": 4, "y": -4}
     final = watched.page.text_content("#line")
     assert final.split("\n") == ["∂L/∂x = 12", "∂L/∂w = 8", "∂L/∂b = 4", "∂L/∂y = −4"]
     watched.close()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import json
 from importlib import resources
-from typing import Optional
+from typing import Callable, Optional
 
 from ..evaluator import Trace
 from ..explain import Explanation, explain
@@ -57,13 +57,15 @@ def too_large(trace: Trace) -> bool:
     return len(trace.graph.nodes) > MAX_PAGE_NODES
 
 
-def page(trace: Trace, program: str, warnings=(), engine: str = "auto") -> str:
+def page(trace: Trace, program: str, warnings=(), engine: str = "auto",
+         note: Optional[Callable[[str], None]] = None) -> str:
     """The whole page.  A program of more than MAX_PAGE_NODES nodes gets a
-    page that says why it shows no graph (the caller warns on stderr)."""
+    page that says why it shows no graph (the caller warns on stderr).
+    `note` hears why the layout is not Graphviz's when it could have been."""
     if too_large(trace):
         return _too_large_page(trace, program)
     explanation = explain(trace, max_steps=0)
-    return _page(explanation, program, warnings, engine)
+    return _page(explanation, program, warnings, engine, note)
 
 
 # ---- the steps ------------------------------------------------------------------
@@ -97,8 +99,10 @@ def steps(explanation: Explanation, program: str, warnings=()) -> list[dict]:
             upstream, local, contribution = (float(item[key]) for key in ("upstream", "local", "contribution"))
             names = x.names
             top, below = x.output, names[u] if names[u] is not None else graph.nodes[u].label
+            factor = _shown(local) if local >= 0 or local != local else f"({_shown(local)})"
             step.update(node=u, edge=[z, k], context=f"at {defined.get(z, names[z])}",
-                        contribution=_shown(contribution))
+                        contribution=_shown(contribution),
+                        product=f"{_shown(upstream)} × {factor} = {_shown(contribution)}")
             step["detail"] = [
                 f"upstream ∂{top}/∂{names[z]} = {_shown(upstream)}",
                 f"× local ∂{names[z]}/∂{below} = "
@@ -212,8 +216,7 @@ def _drawing(x: Explanation, plan: list[dict], engine: str) -> tuple[str, Placem
             seen[z] = k + 1
             ident = (f'id="e{z}-{k}" class="edge input" data-from="{arrow.source[1:]}" '
                      f'data-to="{z}" data-position="{k}"')
-        out.append(f'<g {ident}><path d="{d}" marker-end="url(#arrow)"/>'
-                   f'<text class="edge-label" aria-hidden="true"></text></g>')
+        out.append(f'<g {ident}><path d="{d}" marker-end="url(#arrow)"/></g>')
     out.append('</g><g class="nodes">')
     for box in fig.boxes:
         cx, cy = placement.centres[box.id]
@@ -240,6 +243,10 @@ def _drawing(x: Explanation, plan: list[dict], engine: str) -> tuple[str, Placem
                        f'<text class="val" x="{cx:.1f}" y="{cy:.1f}"></text>'
                        f'<text class="grad" x="{cx:.1f}" y="{cy + LINE:.1f}"></text>')
         out.append("</g>")
+    # the edges' numbers on top of everything, each beside its edge once placed
+    out.append('</g><g class="labels" aria-hidden="true">')
+    out += [f'<text class="edge-label" id="l{z}-{k}"></text>'
+            for z, count in seen.items() for k in range(count)]
     out.append("</g></svg>")
     return "".join(out), placement
 
@@ -267,9 +274,11 @@ def _short(program: str, limit: int = 80) -> str:
     return one_line if len(one_line) <= limit else one_line[:limit - 1] + "…"
 
 
-def _page(x: Explanation, program: str, warnings, engine: str) -> str:
+def _page(x: Explanation, program: str, warnings, engine: str, note) -> str:
     plan = steps(x, program, warnings)
     svg, placement = _drawing(x, plan, engine)
+    if placement.note and note is not None:
+        note(placement.note)
     e = html.escape
     items = []
     for k, step in enumerate(plan):

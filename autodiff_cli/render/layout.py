@@ -37,6 +37,7 @@ class Placement:
     # per edge, in the order given: a cubic Bézier chain p0 c1 c2 p1 c1 c2 p2 ...
     paths: list[list[Point]] = field(default_factory=list)
     engine: str = ""
+    note: str = ""
 
 
 MARGIN = 12.0
@@ -44,19 +45,34 @@ RANK_GAP = 56.0     # between columns
 NODE_GAP = 18.0     # between shapes in a column
 
 
+DOT_CROSSED_RANKS = 1000   # beyond this dot's ranking takes seconds, then minutes
+DOT_TIMEOUT = 20.0
+
+
 def layout(shapes: list[Shape], edges: list[tuple[str, str]], engine: str = "auto") -> Placement:
-    """engine: "auto" (dot if installed, else layered), "dot" or "layered"."""
-    if engine in ("auto", "dot"):
-        program = shutil.which("dot")
-        if program is not None:
-            try:
-                return graphviz(program, shapes, edges)
-            except (OSError, ValueError, KeyError, subprocess.SubprocessError):
-                if engine == "dot":
-                    raise
-        elif engine == "dot":
+    """engine: "auto" (dot if installed and quick for this graph, else
+    layered), "dot" or "layered".  Placement.note says why auto did not use dot."""
+    if engine == "layered":
+        return layered(shapes, edges)
+    program = shutil.which("dot")
+    if program is None:
+        if engine == "dot":
             raise FileNotFoundError("Graphviz's dot is not installed")
-    return layered(shapes, edges)
+        return layered(shapes, edges)
+    if engine == "auto" and crossed_ranks(shapes, edges) > DOT_CROSSED_RANKS:
+        placement = layered(shapes, edges)
+        placement.note = ("many long edges: laid out by adiff's own layout, as Graphviz "
+                          "would take minutes on this graph")
+        return placement
+    try:
+        return graphviz(program, shapes, edges)
+    except (OSError, ValueError, KeyError, IndexError, subprocess.SubprocessError) as error:
+        if engine == "dot":
+            raise
+        placement = layered(shapes, edges)
+        reason = "took too long" if isinstance(error, subprocess.TimeoutExpired) else "failed"
+        placement.note = f"Graphviz's dot {reason}; laid out by adiff's own layout instead"
+        return placement
 
 
 # ---- Graphviz ---------------------------------------------------------------------
@@ -81,7 +97,7 @@ def _point(text: str) -> Point:
 def graphviz(program: str, shapes: list[Shape], edges: list[tuple[str, str]]) -> Placement:
     """dot's ranks, order and splines (`dot -Tjson`); the drawing is the page's own."""
     result = subprocess.run([program, "-Tjson"], input=_dot_source(shapes, edges),
-                            capture_output=True, text=True, timeout=120, check=True)
+                            capture_output=True, text=True, timeout=DOT_TIMEOUT, check=True)
     doc = json.loads(result.stdout)
     _, _, width, height = (float(v) for v in doc["bb"].split(","))
     flip = lambda p: (p[0] + MARGIN, height - p[1] + MARGIN)  # noqa: E731  (dot's y is upwards)
@@ -112,7 +128,9 @@ def graphviz(program: str, shapes: list[Shape], edges: list[tuple[str, str]]) ->
 
 # ---- adiff's own layered layout -------------------------------------------------------
 
-def layered(shapes: list[Shape], edges: list[tuple[str, str]]) -> Placement:
+def _ranks(shapes: list[Shape], edges: list[tuple[str, str]]):
+    """Each shape's rank (longest path, sources moved next to their first use), a
+    topological order, and the adjacency by index."""
     index = {s.id: k for k, s in enumerate(shapes)}
     n = len(shapes)
     successors: list[list[int]] = [[] for _ in range(n)]
@@ -121,12 +139,10 @@ def layered(shapes: list[Shape], edges: list[tuple[str, str]]) -> Placement:
         a, b = index[source], index[target]
         successors[a].append(b)
         predecessors[b].append(a)
-
-    # ranks: longest path, in topological order (Kahn), then sources moved next to their use
     rank = [0] * n
     waiting = [len(p) for p in predecessors]
     order = [k for k in range(n) if waiting[k] == 0]
-    for k in order:                     # the list grows as it is walked
+    for k in order:                     # the list grows as it is walked (Kahn)
         for b in successors[k]:
             rank[b] = max(rank[b], rank[k] + 1)
             waiting[b] -= 1
@@ -135,6 +151,20 @@ def layered(shapes: list[Shape], edges: list[tuple[str, str]]) -> Placement:
     for k in range(n):
         if not predecessors[k] and successors[k]:
             rank[k] = min(rank[b] for b in successors[k]) - 1
+    return index, rank, order
+
+
+def crossed_ranks(shapes: list[Shape], edges: list[tuple[str, str]]) -> int:
+    """How many ranks the edges pass through without stopping: the dummy
+    nodes a layered layout must place.  dot's network simplex slows down
+    sharply as this grows (x*x*...*x, 100 factors: minutes)."""
+    index, rank, _ = _ranks(shapes, edges)
+    return sum(max(0, rank[index[b]] - rank[index[a]] - 1) for a, b in edges)
+
+
+def layered(shapes: list[Shape], edges: list[tuple[str, str]]) -> Placement:
+    index, rank, order = _ranks(shapes, edges)
+    n = len(shapes)
 
     # layers, with a dummy point wherever an edge crosses a rank
     layers: list[list[int]] = [[] for _ in range(max(rank, default=0) + 1)]
@@ -264,6 +294,10 @@ def layered(shapes: list[Shape], edges: list[tuple[str, str]]) -> Placement:
         placement.centres[s.id] = (x[k], y[k])
     for chain in chains:
         points = [(x[v], y[v]) for v in chain]
+        # a run of dummy points at one height is one straight piece: keep its ends only
+        points = [p for k, p in enumerate(points)
+                  if k in (0, len(points) - 1) or not (abs(points[k - 1][1] - p[1]) < 0.5
+                                                       and abs(points[k + 1][1] - p[1]) < 0.5)]
         start, end = shapes[chain[0]], shapes[chain[-1]]
         points[0] = _boundary(points[0], points[1], start)
         points[-1] = _boundary(points[-1], points[-2], end)

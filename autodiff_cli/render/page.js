@@ -21,11 +21,19 @@
     var t = g.querySelector("text." + cls);
     if (t && t.textContent !== text) t.textContent = text;
   }
+  function labelOf(e) { return document.getElementById("l" + e.id.slice(1)); }
   function placeLabel(e) {
-    var path = e.querySelector("path"), label = e.querySelector(".edge-label");
+    var path = e.querySelector("path"), label = labelOf(e);
+    // at the middle of the edge, moved off the line on its upper side
     var length = path.getTotalLength(), p = path.getPointAtLength(length * 0.5);
-    label.setAttribute("x", p.x.toFixed(1));
-    label.setAttribute("y", (p.y - 6).toFixed(1));
+    var a = path.getPointAtLength(Math.max(0, length * 0.5 - 2));
+    var b = path.getPointAtLength(Math.min(length, length * 0.5 + 2));
+    var dx = b.x - a.x, dy = b.y - a.y, norm = Math.sqrt(dx * dx + dy * dy) || 1;
+    var nx = dy / norm, ny = -dx / norm;
+    if (ny > 0) { nx = -nx; ny = -ny; }
+    label.setAttribute("x", (p.x + nx * 11 + (nx < -0.3 ? -4 : nx > 0.3 ? 4 : 0)).toFixed(1));
+    label.setAttribute("y", (p.y + ny * 11).toFixed(1));
+    label.style.textAnchor = nx < -0.3 ? "end" : nx > 0.3 ? "start" : "middle";
   }
 
   function render(k) {
@@ -79,7 +87,8 @@
     });
     svg.querySelectorAll("g.edge").forEach(function (e) {
       e.classList.remove("active", "used");
-      var label = e.querySelector(".edge-label");
+      if (labelOf(e)) labelOf(e).classList.remove("active");
+      var label = labelOf(e);
       var key = e.getAttribute("data-to") + "-" + e.getAttribute("data-position");
       if (e.classList.contains("input") && used[key] !== undefined) {
         e.classList.add("used");
@@ -97,8 +106,9 @@
       e.classList.add("active");
       e.querySelector("path").setAttribute("marker-end", "url(#arrow-active)");
       if (backward && steps[k].kind === "edge") {
-        if (!e.querySelector(".edge-label").hasAttribute("x")) placeLabel(e);
-        e.querySelector(".edge-label").textContent = steps[k].contribution;
+        if (!labelOf(e).hasAttribute("x")) placeLabel(e);
+        labelOf(e).textContent = steps[k].product;
+        labelOf(e).classList.add("active");
       }
     });
     if (steps[k].kind === "forward") {

@@ -195,7 +195,7 @@ def walk(watched: Watched, program: tuple, screenshot_at: str | None = None) -> 
         for node, shown in state["nodes"].items():
             node = int(node)
             if shown["constant"]:
-                assert close(full(shown["value"]), nodes[node]["value"])
+                assert close(full(shown["value"]), full(nodes[node]["value"]))
                 continue
             if node in values:
                 assert shown["value"] is not None and close(full(shown["value"]), values[node], rel=0)
@@ -206,7 +206,7 @@ def walk(watched: Watched, program: tuple, screenshot_at: str | None = None) -> 
                 assert shown["grad"] is not None and close(full(shown["grad"]), grads[node], rel=0)
                 assert close(number(shown["shownGrad"].removeprefix("grad ")), grads[node])
                 # and the evaluator's own gradient, from adiff graph --format json
-                assert close(grads[node], nodes[node]["grad"], rel=1e-12)
+                assert close(grads[node], full(nodes[node]["grad"]), rel=1e-12)
             else:
                 assert shown["grad"] is None, (k, node, shown)
     # the keys that go back and jump
@@ -297,8 +297,12 @@ def test_buttons_and_play_pause_work_from_the_keyboard_alone(browser, tmp_path):
     assert watched.state()["step"] == 0 and page.is_disabled("#prev")
     page.keyboard.press("p")
     assert page.get_attribute("#play", "aria-pressed") == "true"
+    page.wait_for_function("() => document.documentElement.dataset.step === '1'")   # it plays on
     page.keyboard.press("p")
     assert page.get_attribute("#play", "aria-pressed") == "false"
+    paused_at = watched.state()["step"]
+    page.keyboard.press("ArrowRight")
+    assert watched.state()["step"] == paused_at + 1
     page.click("#steps li:nth-child(4) button")
     assert watched.state()["step"] == 3
     assert page.get_attribute("#steps li:nth-child(4)", "aria-current") == "step"
@@ -392,6 +396,14 @@ def test_text_contrast_is_wcag_aa_in_both_schemes(browser, tmp_path, scheme):
         if "rgba(0, 0, 0, 0)" in back:    # transparent: the page's background shows through
             back = background
         assert contrast(fg, back) >= 4.5, (scheme, what, fg, back)
+    watched.close()
+
+
+@pytest.mark.parametrize("program", [("3",), ("x", "--x", "2"), ("log(x)", "--x", "0"),
+                                     ("x*x", "--x", "3")], ids=["constant", "input", "infinite", "square"])
+def test_small_and_odd_programs_step_cleanly(browser, tmp_path, program):
+    watched = Watched(browser, make_page(tmp_path, program))
+    walk(watched, program)
     watched.close()
 
 

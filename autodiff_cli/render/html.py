@@ -127,8 +127,12 @@ def steps(explanation: Explanation, program: str, warnings=()) -> list[dict]:
             step["kind"] = "note"
         out.append(step)
 
+    # the gradient as explain's text ends: its lines after the "Gradient" heading
     lines = explain_text(x).rstrip("\n").split("\n")
-    gradient_lines = [line.strip() for line in lines[lines.index("Gradient") + 1:]]
+    if "Gradient" in lines:
+        gradient_lines = [line.strip() for line in lines[lines.index("Gradient") + 1:]]
+    else:   # the text changed its headings: say the same from the numbers
+        gradient_lines = [f"∂{x.output}/∂{name} = {_shown(value)}" for name, value in doc["gradient"].items()]
     grads = {}
     for input_name, node in graph.inputs.items():
         grads[node] = [_full(x.trace.grads[node]), _shown(x.trace.grads[node])]
@@ -170,14 +174,15 @@ def _drawing(x: Explanation, plan: list[dict], engine: str) -> tuple[str, Placem
             longest[step["node"]].append("grad " + step["partial"])
         for node, grad in step.get("grads", {}).items():
             longest[node].append("grad " + grad[1])
-    for node in graph.nodes:
-        if node.op == CONST:
-            longest[node.id] = [labels[node.id]]
+    # a constant is drawn as written, with no steps of its own, unless it is the output
+    constants = {n.id for n in graph.nodes if n.op == CONST and n.id != graph.output}
+    for node in constants:
+        longest[node] = [labels[node]]
 
     shapes: list[Shape] = []
     for value in fig.values:
         texts = longest[value.node]
-        rows = 1 if graph.nodes[value.node].op == CONST else 3
+        rows = 1 if value.node in constants else 3
         shapes.append(Shape(value.id, _text_width(texts) * 1.3 + 18, rows * LINE * 1.25 + 14, True))
     for box in fig.boxes:
         shapes.append(Shape(box.id, _text_width([box.text]) + 22, LINE + 14, False))
@@ -230,7 +235,7 @@ def _drawing(x: Explanation, plan: list[dict], engine: str) -> tuple[str, Placem
         cx, cy = placement.centres[value.id]
         shape = by_id[value.id]
         node = graph.nodes[value.node]
-        constant = node.op == CONST
+        constant = value.node in constants
         attrs = f'id="{value.id}" class="value {value.kind}" data-node="{value.node}"'
         if constant:
             attrs += f' data-value="{e(_full(node.constant) or "")}"'

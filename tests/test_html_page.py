@@ -335,9 +335,11 @@ def test_page_reads_at_phone_and_desktop_widths(browser, tmp_path, width):
     visible = page.evaluate("""() => {
         const g = document.querySelector('g.value.active'), s = document.getElementById('scroller');
         const a = g.getBoundingClientRect(), b = s.getBoundingClientRect();
-        return a.right > b.left && a.left < b.right;
+        const item = document.querySelector('#steps li[aria-current]').getBoundingClientRect();
+        const list = document.getElementById('steps').getBoundingClientRect();
+        return [a.right > b.left && a.left < b.right, item.top >= list.top - 1 && item.bottom <= list.bottom + 1];
     }""")
-    assert visible
+    assert visible == [True, True], "the current node and the current line are in view"
     watched.close()
 
 

@@ -152,7 +152,7 @@
     });
     var item = items[k];
     if (item) {
-      var top = item.offsetTop - list.offsetTop;
+      var top = item.offsetTop;     // the list is positioned: offsets are within it
       if (top < list.scrollTop || top + item.offsetHeight > list.scrollTop + list.clientHeight) {
         list.scrollTop = top - list.clientHeight / 3;
       }

@@ -14,7 +14,7 @@ import pytest
 
 from autodiff_cli import evaluate
 from autodiff_cli.render import html as page_module
-from autodiff_cli.render.layout import Shape, crossed_ranks, layered, layout
+from autodiff_cli.render.layout import crossed_ranks, layered, layout
 
 SEED = ("(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5")
 

@@ -246,3 +246,10 @@ def test_second_derivative_of_a_product_by_hand():
 def test_an_image_that_cannot_be_written_is_a_clear_error(tmp_path):
     outcome = cli("plot", "tanh(x)", "--x", "-3:3", "--render", str(tmp_path / "missing" / "t.svg"))
     assert outcome.exit_code == 1 and outcome.stderr.startswith("adiff: error: cannot write")
+
+
+def test_the_same_plot_gives_the_same_image(tmp_path):
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    for target in (first, second):
+        assert cli("plot", "tanh(x)", "--x", "-3:3", "--render", str(target)).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()

@@ -317,12 +317,18 @@ def render_image(samples: Samples, target: Path) -> None:
     for kink in samples.kinks:
         axes.axvline(kink.x, color="red", linestyle=":", linewidth=0.8)
     axes.axhline(0, color="grey", linewidth=0.5)
+    low, high, clipped = _y_range([values for _, values in series(samples)])
+    if clipped:   # as in the terminal: a pole's far-off values do not flatten the rest
+        axes.set_ylim(low, high)
     axes.set_xlabel(samples.input)
     axes.legend()
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
     try:
-        figure.savefig(target, format=kind)
+        # no date, fixed ids: the same plot gives the same file
+        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(kind)
+        with matplotlib.rc_context({"svg.hashsalt": "adiff"}):
+            figure.savefig(target, format=kind, metadata=metadata)
     except OSError as error:
         raise AdiffError("file", f"cannot write {target}: {error.strerror or error}",
                          exit_code=ExitCode.FAILURE) from None

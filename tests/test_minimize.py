@@ -331,3 +331,19 @@ def test_sparkline_follows_the_loss():
 def test_a_trace_file_that_cannot_be_written_is_a_clear_error(tmp_path):
     outcome = cli("minimize", "x^2", "--x", "1", "--trace", str(tmp_path / "missing" / "run.jsonl"))
     assert outcome.exit_code == 1 and outcome.stderr.startswith("adiff: error: cannot write")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_coefficient = st.floats(0.5, 2.0)
+_centre = st.floats(-3.0, 3.0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(a=_coefficient, b=_coefficient, c=_centre, d=_centre, method=st.sampled_from(["gd", "adam", "lbfgs"]))
+def test_every_method_finds_the_centre_of_a_quadratic_bowl(a, b, c, d, method):
+    graph = parse(f"{a!r}*(x - {c!r})^2 + {b!r}*(y - {d!r})^2", {})
+    lr = {"gd": 0.2, "adam": 0.05}.get(method)
+    result = optimize.minimize(graph, {"x": 0.0, "y": 0.0}, ["x", "y"], method=method, lr=lr, steps=5000)
+    assert result.converged, result
+    assert result.inputs["x"] == pytest.approx(c, abs=1e-6) and result.inputs["y"] == pytest.approx(d, abs=1e-6)

@@ -192,11 +192,18 @@ def _on_kink(graph: Graph, inputs: dict, name: str, x: float, i: int) -> bool:
     return bool(OPS[node.op].kink(*[values[j] for j in node.inputs]))
 
 
+# node evaluations spent locating kinks by bisection (about 60 forward
+# passes a kink); kinks past the budget are placed mid-way between their
+# two samples, within half a sample's spacing
+BISECTION_BUDGET = 300_000
+
+
 def _locate_kinks(graph: Graph, inputs: dict, name: str, xs: list[float], kinked: list[int],
                   signatures: list[list[tuple]]) -> list[Kink]:
     found: list[Kink] = []
     n = len(xs)
-    scratch: list = []
+    spacing = (xs[-1] - xs[0]) / (n - 1)
+    budget = max(200, BISECTION_BUDGET // max(1, len(graph.nodes)))   # in forward passes
     for k, i in enumerate(kinked):
         # where the op's argument leaves the finite numbers is a gap's edge, not a kink
         changes = [s for s in range(n - 1) if signatures[s][k] != signatures[s + 1][k]
@@ -208,21 +215,38 @@ def _locate_kinks(graph: Graph, inputs: dict, name: str, xs: list[float], kinked
         node = graph.nodes[i]
         where = f"{node.op}({', '.join(graph.ref(j) for j in node.inputs)})"
         for s in changes:
-            low, high = xs[s], xs[s + 1]
-            left = signatures[s][k]
-            for _ in range(60):
-                middle = (low + high) / 2
-                if middle in (low, high):
-                    break
-                inputs[name] = middle
-                values, _ = forward(graph, inputs, scratch)
-                scratch.clear()
-                if _signature(graph, i, values) == left:
-                    low = middle
-                else:
-                    high = middle
-            x = next((t for t in (low, high) if _on_kink(graph, inputs, name, t, i)), (low + high) / 2)
-            if not any(abs(x - other.x) <= (xs[1] - xs[0]) / 2 for other in found):
+            if budget > 0:
+                x, used = _bisect(graph, inputs, name, i, xs[s], xs[s + 1], signatures[s][k])
+                budget -= used
+            else:
+                x = (xs[s] + xs[s + 1]) / 2
+            if not any(abs(x - other.x) <= spacing / 2 for other in found):
                 found.append(Kink(x, where))
     found.sort(key=lambda kink: kink.x)
     return found
+
+
+def _bisect(graph: Graph, inputs: dict, name: str, i: int, low: float, high: float,
+            left: tuple) -> tuple[float, int]:
+    """Where node i changes piece between low and high, and the forward
+    passes it took: to adjacent doubles, or to where the op's own kink test
+    holds (abs at exactly 0)."""
+    scratch: list = []
+    used = 0
+    while True:
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        inputs[name] = middle
+        values, _ = forward(graph, inputs, scratch)
+        scratch.clear()
+        used += 1
+        if _signature(graph, i, values) == left:
+            low = middle
+        else:
+            high = middle
+    for x in (low, high):
+        used += 1
+        if _on_kink(graph, inputs, name, x, i):
+            return x, used
+    return (low + high) / 2, used

@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import threading
 import unicodedata
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
@@ -23,6 +22,8 @@ from .graph import Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
 _OPERATORS = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
+# functions of two arguments that take any number from two, folded left into binary nodes
+_VARIADIC = {"max", "min"}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
 
 
@@ -109,9 +110,16 @@ class _Builder(Transformer):
                              line=function.line, column=function.column,
                              hint=f"did you mean '{close[0]}'?" if close else
                              _wrap("functions: " + ", ".join(FUNCTIONS)))
+        if name in _VARIADIC and len(args) >= 2:
+            # max(a, b, c) is max(max(a, b), c): binary nodes, one op table entry
+            node = self._node(args[0])
+            for argument in args[1:]:
+                node = self.graph.add(name, (node, self._node(argument)))
+            return node
         if len(args) != op.arity:
             plural = "s" if op.arity != 1 else ""
-            raise AdiffError("arity", f"{name} takes {op.arity} argument{plural}, got {len(args)}",
+            wanted = "two or more arguments" if name in _VARIADIC else f"{op.arity} argument{plural}"
+            raise AdiffError("arity", f"{name} takes {wanted}, got {len(args)}",
                              line=function.line, column=function.column)
         return self.graph.add(name, tuple(self._node(a) for a in args))
 
@@ -125,12 +133,23 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=76, break_long_words=False, break_on_hyphens=False)
 
 
+_HERE = Path(__file__).resolve().parent
+
+
+def _data_file(name: str) -> str:
+    """A file of the grammar folder: inside the installed package, or beside
+    it in a source checkout or an editable install."""
+    for folder in (_HERE / "grammar", _HERE.parent / "grammar"):
+        path = folder / name
+        if path.is_file():
+            return path.read_text("utf-8")
+    # a package that is not plain files (a zip): importlib.resources reads it
+    from importlib import resources
+    return (resources.files("autodiff_cli") / "grammar" / name).read_text("utf-8")
+
+
 def _grammar_text() -> str:
-    try:
-        return (resources.files("autodiff_cli") / "grammar" / "adiff.lark").read_text("utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        # an editable install or a source checkout: the grammar sits beside the package
-        return (Path(__file__).resolve().parent.parent / "grammar" / "adiff.lark").read_text("utf-8")
+    return _data_file("adiff.lark")
 
 
 _lock = threading.Lock()
@@ -138,11 +157,22 @@ _builder = _Builder()
 _parser: Optional[Lark] = None
 
 
+def _from_tables(grammar: str) -> Optional[Lark]:
+    """The parser rebuilt from the shipped tables (about 3 ms), or None when
+    they are missing, unreadable or not for this grammar and this Lark."""
+    from . import tables
+    try:
+        return tables.load(_data_file(tables.FILE_NAME), grammar, _builder)
+    except Exception:  # any fault in the tables: compiling the grammar is always right
+        return None
+
+
 def _lark() -> Lark:
     global _parser
     if _parser is None:
-        _parser = Lark(_grammar_text(), parser="lalr", transformer=_builder,
-                       maybe_placeholders=True)
+        grammar = _grammar_text()
+        _parser = _from_tables(grammar) or Lark(grammar, parser="lalr", transformer=_builder,
+                                                 maybe_placeholders=True)
     return _parser
 
 

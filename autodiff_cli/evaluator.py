@@ -139,7 +139,9 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
     isfinite = math.isfinite
     output = graph.output
     grads: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
-    grads[output] = 1.0
+    # d output / d output is 1, unless the output is a constant (or made of
+    # constants only): like every constant it takes no gradient (null)
+    grads[output] = 1.0 if needs_grad[output] else None
     reached = [False] * len(nodes)
     reached[output] = True
     for i in range(output, -1, -1):

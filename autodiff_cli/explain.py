@@ -286,7 +286,8 @@ class _Flow:
         """("seed", L, 0), then per node ("at", z, 0) and its ("edge", z, k); a
         ("sum", u, 0) right after the last edge into a node fed by several."""
         remaining = list(self.counts)
-        yield "seed", self.trace.graph.output, 0
+        if self.trace.grads[self.trace.graph.output] is not None:   # a constant output takes none
+            yield "seed", self.trace.graph.output, 0
         current = None
         for i, k, j in self.edges:
             if i != current:

@@ -290,6 +290,12 @@ def _end_position(text: str) -> tuple[int, int]:
 _SUPERSCRIPT_CHARACTERS = set("⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+def _is_zero_before(text: str, end: int) -> bool:
+    """Whether the number just before `end` is a lone 0 (0x10, 0b101; not 10x)."""
+    before = text[:end]
+    return before.endswith("0") and not (len(before) > 1 and (before[-2].isdigit() or before[-2] == "."))
+
+
 def _ends_operand(text: str, end: int) -> bool:
     """Whether the text before `end` ends a number, a name, ')' or a power:
     what a following operand would multiply, were there implicit multiplication."""
@@ -382,13 +388,13 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         line, column = token.line, token.column
         if token.type == "EQUAL":
             hint = "only a name can be assigned to: name = expression"
-        elif token.type in ("NAME", "NUMBER", "LPAR") and _ends_operand(text, token.start_pos):
-            hint = _juxtaposed(text, token)
-        elif token.type == "NAME" and token[0] in "xXbBoO" and text[:token.start_pos].endswith("0"):
+        elif token.type == "NAME" and token[0] in "xXbBoO" and _is_zero_before(text, token.start_pos):
             try:
                 hint = f"numbers are written in decimal: 0{token} is {int('0' + token, 0)}"
             except ValueError:
                 hint = "numbers are written in decimal"
+        elif token.type in ("NAME", "NUMBER", "LPAR") and _ends_operand(text, token.start_pos):
+            hint = _juxtaposed(text, token)
     else:  # pragma: no cover - Lark's LALR parser raises only the above
         message, expected, line, column = str(error), "", None, None
     if expected:

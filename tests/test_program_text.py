@@ -73,6 +73,7 @@ def test_a_function_in_capitals_suggests_its_name(written, meant):
     ("3 sin(x)", 3, "3*sin(x)"),
     ("x²y", 3, "x²*y"),
     ("1 + 2.5x", 8, "2.5*x"),
+    ("10x", 3, "10*x"),
 ])
 def test_implicit_multiplication_says_how_to_write_it(program, column, written):
     error = error_of(program, x=1, y=2)

@@ -42,6 +42,7 @@ INCONCLUSIVE = "inconclusive"   # the tolerance is below the difference's noise 
 
 @dataclass(frozen=True)
 class InputCheck:
+    """One input's gradient against its finite difference."""
     name: str
     gradient: Optional[float]      # reverse mode, as evaluated
     numeric: float                 # the central difference
@@ -54,6 +55,7 @@ class InputCheck:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """Every input's check, and the tolerance they were held to."""
     tolerance: float
     inputs: tuple[InputCheck, ...]
 

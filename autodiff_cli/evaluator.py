@@ -19,6 +19,7 @@ from .ops import OPS
 
 @dataclass(frozen=True)
 class EvalWarning:
+    """Something worth saying about a run that is not an error."""
     kind: str          # "non-finite", "gradient", "kink", "binding"
     message: str
     node: Optional[int] = None

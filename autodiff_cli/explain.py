@@ -70,6 +70,7 @@ class Edge:
 
 @dataclass(frozen=True)
 class Part:
+    """One path's contribution to a sum at a fork."""
     via: int                 # the operation the contribution came through
     position: int
     duplicate: bool          # u is more than one of via's inputs (x·x): say which
@@ -96,6 +97,7 @@ Step = Union[Forward, Seed, At, Edge, Sum, Omitted]
 
 @dataclass
 class Explanation:
+    """The steps of both passes, and the names they use."""
     trace: Trace
     names: list[Optional[str]]     # per node; None for constants, shown by value
     generated: list[bool]

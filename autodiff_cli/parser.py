@@ -182,9 +182,17 @@ def _lark() -> Lark:
     global _parser
     if _parser is None:
         grammar = _grammar_text()
-        _parser = _from_tables(grammar) or Lark(grammar, parser="lalr", transformer=_builder,
-                                                 maybe_placeholders=True)
+        _parser = _from_tables(grammar) or _compile(grammar)
     return _parser
+
+
+def _compile(grammar: str) -> Lark:
+    """The parser from the grammar itself (about 20-40 ms): the fallback.
+
+    Lark's basic lexer: the grammar's terminals never need the parser's
+    state to be told apart, and one lexer starts faster than one per state."""
+    from .tables import OPTIONS
+    return Lark(grammar, transformer=_builder, **OPTIONS)
 
 
 def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None) -> Graph:

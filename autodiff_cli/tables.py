@@ -26,7 +26,7 @@ FORMAT = 1
 LARK_VERSIONS = ("1.3.",)
 FILE_NAME = "adiff.tables.json"
 # options the loaded parser must be compiled with (parser.py compiles with the same)
-OPTIONS = {"parser": "lalr", "maybe_placeholders": True}
+OPTIONS = {"parser": "lalr", "lexer": "basic", "maybe_placeholders": True}
 
 
 def _supported(version: str) -> bool:

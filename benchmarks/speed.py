@@ -85,7 +85,8 @@ def main() -> None:
         print(f"  {name:24} {seconds * 1000:7.1f} ms   {seconds / baseline:5.1f}x"
               f"   {cpu * 1000:7.1f} ms   {cpu / baseline_cpu:5.1f}x python -c pass")
 
-    bare = Lark(_grammar_text(), parser="lalr")
+    from autodiff_cli.tables import OPTIONS
+    bare = Lark(_grammar_text(), **OPTIONS)   # the options adiff's parser is built with
     print("\nsum of n terms sin(i*x + w), from a file (best of 3; seconds)")
     print(f"  {'n':>7} {'nodes':>8} {'read+parse':>10} {'forward':>8} {'backward':>8} {'total':>7}"
           f" {'lark bare':>9} {'total/bare':>10} {'us/term':>8}")

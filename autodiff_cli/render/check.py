@@ -18,7 +18,7 @@ from .table import number
 from .terminal import cell_len, fit, painter, width as terminal_width
 
 # each footnote as the parts it may be broken between
-FOOTNOTES = ((f"central difference,", f"h = {RELATIVE_STEP:g}·max(1, |x|)"),
+FOOTNOTES = (("central difference,", f"h = {RELATIVE_STEP:g}·max(1, |x|)"),
              ("error = |gradient − difference|", "/ max(1, |gradient|, |difference|)"))
 METHOD = "; ".join(" ".join(parts) for parts in FOOTNOTES)
 

@@ -214,7 +214,10 @@ def test_explain_writes_the_output_steps_local_derivative_over_the_operation():
     assert edge["text"] == "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4"
     # the article's order and numbers are kept
     assert [s["contribution"] for s in doc["backward"] if s["kind"] == "edge"] == [4, 4, -4, 4, 4, 12, 8]
-    for output in (text, markdown, latex, json.dumps(doc, ensure_ascii=False)):
+    assert edge["local_symbol"] == "∂(d²)/∂d"
+    page = piped("explain", *SEED, "--format", "html").stdout
+    assert "local ∂(d²)/∂d = 2d = 4" in page
+    for output in (text, markdown, latex, json.dumps(doc, ensure_ascii=False), page):
         assert "∂L/∂L · ∂L/∂" not in output and r"\partial L} \cdot \frac{\partial L}" not in output
 
 

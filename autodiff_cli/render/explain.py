@@ -451,7 +451,8 @@ def document(explanation: Explanation, program: str, warnings=()) -> dict:
             backward.append({
                 "kind": "edge", "node": step.node, "name": name(step.node),
                 "input": step.input, "input_name": name(step.input), "position": step.position,
-                "upstream": n(step.upstream), "formula": TEXT.write(step.formula),
+                "upstream": n(step.upstream), "local_symbol": lines.local(step.node, step.input),
+                "formula": TEXT.write(step.formula),
                 "formula_latex": LATEX.write(step.formula), "local": n(step.local),
                 "contribution": n(step.contribution), "fork": step.fork, "kink": step.kink,
                 "text": f"{left} {'+=' if step.fork else '='} {right}"})

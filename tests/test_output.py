@@ -239,7 +239,8 @@ EVERY_OUTPUT = [
     ["explain", *SEED, "--format", "json"], ["explain", "(x+y)*(x+y)", "--x", "1", "--y", "2"],
     ["explain", "-f", "samples/two_layer.adiff", "--max-steps", "6"],
     ["eval", "(x*", "--x", "1"], ["eval", "2x", "--x", "1"], ["eval", "x"], ["eval", "--help"],
-    ["--help"], ["graph", "--help"], ["explain", "--help"],
+    ["--help"], ["graph", "--help"], ["explain", "--help"], ["help"], ["help", "eval"], ["eval", "-h"],
+    ["eval", "SIN(x)", "--x", "1"], ["eval", "|x|", "--x", "1"], ["eval", "5", "--json"],
 ]
 
 

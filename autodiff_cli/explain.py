@@ -106,6 +106,7 @@ class Explanation:
     backward: list[Step] = field(default_factory=list)
     gradient: list[Union[tuple[str, float, bool], Omitted]] = field(default_factory=list)
     max_steps: int = DEFAULT_MAX_STEPS
+    digits: int = 6                # significant digits of the numbers shown
 
     @property
     def graph(self) -> Graph:
@@ -206,13 +207,15 @@ def _window(items: list, limit: int, what: str) -> list:
     return items[:head] + [Omitted(len(items) - limit, what)] + (items[-tail:] if tail else [])
 
 
-def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS) -> Explanation:
+def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS, digits: int = 6,
+            wrt: Optional[list[str]] = None) -> Explanation:
     """The steps of the forward and backward passes.  max_steps (0 or None:
-    no limit) bounds each section: forward, backward and the gradient list."""
+    no limit) bounds each section: forward, backward and the gradient list;
+    `wrt` limits the gradient list to these inputs."""
     graph = trace.graph
     limit = max_steps or 0
     node_names, generated = names(graph)
-    result = Explanation(trace, node_names, generated, max_steps=limit)
+    result = Explanation(trace, node_names, generated, max_steps=limit, digits=digits)
     values = trace.values
     output = graph.output
 
@@ -254,7 +257,7 @@ def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS) -> Expla
     result.backward = steps
 
     gradient = [(input_name, trace.grads[node], flow.counts[node] > 0 or node == output)
-                for input_name, node in graph.inputs.items()]
+                for input_name, node in graph.inputs.items() if wrt is None or input_name in wrt]
     result.gradient = _window(gradient, limit, "inputs")
     return result
 

@@ -92,15 +92,16 @@ def name_latex(name: str) -> str:
 class _Writer:
     """Writes terms in one style; the precedence rules are shared."""
 
-    def __init__(self, latex: bool):
+    def __init__(self, latex: bool, digits: int = DIGITS):
         self.latex = latex
+        self.digits = digits
 
     def number(self, term: Term) -> str:
         if not term.is_numeral:
             return name_latex(term.text) if self.latex else term.text  # pi, e
         if self.latex:
-            return number_latex(term.value)
-        return number_text(term.value)
+            return number_latex(term.value, self.digits)
+        return number_text(term.value, self.digits)
 
     def write(self, term: Term) -> str:
         if term.op == "num":
@@ -187,8 +188,9 @@ class _Lines:
     def __init__(self, explanation: Explanation, latex: bool):
         self.x = explanation
         self.latex = latex
-        self.w = LATEX if latex else TEXT
-        self.num = number_latex if latex else number_text
+        self.w = _Writer(latex, explanation.digits)
+        number = number_latex if latex else number_text
+        self.num = lambda x: number(x, explanation.digits)
 
     def name(self, node: int) -> str:
         term = self.x.term(node)

@@ -173,9 +173,6 @@ class Printer:
             i = node.id
             if not self.defined[i]:
                 continue
-            if i in first_key:
-                self.names[i] = self.output_names[first_key[i]]
-                continue
             label = node.label
             if label is not None and labels.get(label) == 1:
                 name = self.identifier(label)
@@ -183,6 +180,9 @@ class Printer:
                     taken.add(name)
                     self.names[i] = name
                     continue
+            if i in first_key:
+                self.names[i] = self.output_names[first_key[i]]
+                continue
             pending.append(i)
         counter = 0
         for i in pending:

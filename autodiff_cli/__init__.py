@@ -17,7 +17,7 @@ from __future__ import annotations
 from .errors import AdiffError, ExitCode
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "AdiffError", "ExitCode", "__version__"]
+__all__ = ["evaluate", "derivative", "AdiffError", "ExitCode", "__version__"]
 
 
 def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
@@ -28,6 +28,17 @@ def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
 
     values = {**(bindings or {}), **named}
     return run(parse(program, values, max_nodes=max_nodes), values)
+
+
+def derivative(program, wrt=None, order=1, hessian=False, *, max_nodes=None):
+    """The derivative of `program` (its text, or a parsed Graph) as a new
+    Graph, whose outputs are keyed by the derivative each is: () for the
+    value, ("x",) for df/dx, ("x",)*N for the N-th derivative, ("x", "w")
+    for d2f/dxdw with hessian=True.  `wrt` defaults to every input.  Print
+    it with autodiff_cli.printing.render(graph, "text"|"adiff"|"latex"|
+    "python"|"c"|"json")."""
+    from .derivative import derivative as build
+    return build(program, wrt, order, hessian, max_nodes=max_nodes)
 
 
 def main() -> None:

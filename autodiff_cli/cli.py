@@ -453,3 +453,7 @@ def explain_command(
 def run() -> None:
     """The `adiff` console script."""
     app(prog_name="adiff")
+
+
+# `adiff diff` registers itself on the app (autodiff_cli/diff_command.py)
+from . import diff_command as _diff_command  # noqa: E402,F401

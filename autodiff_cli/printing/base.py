@@ -56,6 +56,7 @@ class Expr:
     precedence: int = ATOM
     positive: Optional["Expr"] = None
     constant: Optional[float] = None
+    op: Optional[str] = None
 
 
 def key_counts(key: Key) -> list[tuple[str, int]]:
@@ -97,6 +98,9 @@ class Printer:
     max_depth = MAX_DEPTH
     # whether --inline still breaks past max_depth (code must compile)
     breaks_inline = False
+    # code keeps every parenthesis of the graph (IEEE arithmetic is not associative);
+    # notations for reading drop those algebra does not need: 2·d·w, a + b + c
+    exact = True
 
     def __init__(self, graph: Graph, keys: Optional[Sequence[Key]] = None, inline: bool = False,
                  values: Optional[Sequence[float]] = None):
@@ -151,7 +155,32 @@ class Printer:
             if defined[i]:
                 depth[i] = 0
         self.defined = defined
+        self.order = self._emission_order()
         self._name_nodes(roots)
+
+    def _emission_order(self) -> list:
+        """Statements in the order they print: for each output in turn, the
+        definitions it needs that are not out yet (in topological order), then
+        the output itself.  Definitions thus sit just above their first use."""
+        nodes, defined = self.graph.nodes, self.defined
+        seen = bytearray(len(nodes))
+        order: list = []
+        for key in self.keys:
+            root = self.graph.outputs[key]
+            needed = []
+            stack = [root]
+            while stack:
+                i = stack.pop()
+                if seen[i]:
+                    continue
+                seen[i] = 1
+                if defined[i]:
+                    needed.append(i)
+                stack.extend(j for j in nodes[i].inputs if not seen[j])
+            needed.sort()
+            order += [("def", i) for i in needed]
+            order.append(("out", key))
+        return order
 
     def _name_nodes(self, roots: list[int]) -> None:
         graph = self.graph
@@ -169,10 +198,10 @@ class Printer:
                 labels[node.label] = labels.get(node.label, 0) + 1
         self.names: dict[int, str] = {}
         pending = []
-        for node in graph.nodes:
-            i = node.id
-            if not self.defined[i]:
+        for kind, i in self.order:
+            if kind != "def":
                 continue
+            node = graph.nodes[i]
             label = node.label
             if label is not None and labels.get(label) == 1:
                 name = self.identifier(label)
@@ -215,6 +244,10 @@ class Printer:
         """(name, expression, node) for each definition in order, then for each
         output not already defined under its own name."""
         nodes = self.graph.nodes
+        texts: dict = {}   # a definition's text by node, an inline output's by key
+        roots = {}
+        for key in self.keys:
+            roots.setdefault(self.graph.outputs[key], []).append(key)
         exprs: dict[int, Expr] = {}
         remaining = list(self.uses)  # inline operands are dropped after their last use
         for node in nodes:
@@ -237,17 +270,22 @@ class Printer:
                             del exprs[j]
                 expr = self.operation(node.op, operands)
             if self.defined[i]:
-                yield self.names[i], expr.text, i
+                texts[i] = expr.text
             else:
                 exprs[i] = expr
-        for key in self.keys:
-            i = self.graph.outputs[key]
-            name = self.output_names[key]
+                for key in roots.get(i, ()):
+                    texts[key] = expr.text
+        for kind, item in self.order:
+            if kind == "def":
+                yield self.names[item], texts.pop(item), item
+                continue
+            i = self.graph.outputs[item]
+            name = self.output_names[item]
             if self.defined[i]:
                 if self.names[i] != name:
                     yield name, self.names[i], i
             else:
-                yield name, exprs[i].text, i
+                yield name, texts.pop(item), i
 
     def ref(self, node: int) -> str:
         """A node's name where it is defined."""
@@ -277,11 +315,14 @@ class Printer:
         return self._infix(a, "-", b)
 
     def _infix(self, a: Expr, sign: str, b: Expr) -> Expr:
-        # floating-point addition is not associative: a + (b + c) keeps its parentheses
-        return Expr(f"{a.text} {self.symbol(sign)} {self.paren(b, ADD + 1)}", ADD)
+        # floating-point addition is not associative: code keeps a + (b + c) as it is;
+        # notations for reading drop what algebra does not need
+        loose = not self.exact and sign == "+" and b.positive is None
+        return Expr(f"{a.text} {self.symbol(sign)} {self.paren(b, ADD if loose else ADD + 1)}", ADD)
 
     def _print_mul(self, a: Expr, b: Expr) -> Expr:
-        return Expr(f"{self.paren(a, MUL)} {self.symbol('*')} {self.paren(b, NEG + 1)}", MUL)
+        below = MUL if not self.exact and b.op == "mul" else NEG + 1
+        return Expr(f"{self.paren(a, MUL)} {self.symbol('*')} {self.paren(b, below)}", MUL, op="mul")
 
     def _print_div(self, a: Expr, b: Expr) -> Expr:
         return Expr(f"{self.paren(a, MUL)} {self.symbol('/')} {self.paren(b, NEG + 1)}", MUL)

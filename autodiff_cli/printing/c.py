@@ -175,4 +175,4 @@ def _function(printer: CPrinter, group, name: str) -> list[str]:
 
 def _describe(printer, key) -> str:
     from .text import derivative_name
-    return derivative_name(printer.value_name(), key, {}).replace("∂", "d")
+    return derivative_name(printer.value_name(), key, {}, ascii=True)

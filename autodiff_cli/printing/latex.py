@@ -24,8 +24,11 @@ class LatexPrinter(Printer):
     def paren(self, expr: Expr, below: int) -> str:
         return rf"\left({expr.text}\right)" if expr.precedence < below else expr.text
 
+    exact = False
+
     def _print_mul(self, a: Expr, b: Expr) -> Expr:
-        return Expr(rf"{self.paren(a, MUL)} \cdot {self.paren(b, NEG + 1)}", MUL)
+        below = MUL if b.op == "mul" else NEG + 1
+        return Expr(rf"{self.paren(a, MUL)} \cdot {self.paren(b, below)}", MUL, op="mul")
 
     def _print_div(self, a: Expr, b: Expr) -> Expr:
         # a fraction binds like a power: it needs parentheses only as a base

@@ -32,10 +32,6 @@ def is_hessian(graph: Graph) -> bool:
         any(len(k) == 2 for k in keys) and any(len(k) == 1 for k in keys))
 
 
-def describe_key(graph: Graph, key: Key, value: str) -> str:
-    return derivative_name(value, key, {})
-
-
 @dataclass
 class Functions:
     """One generated function: which outputs it returns and how."""
@@ -56,7 +52,6 @@ def function_groups(graph: Graph, hessian: Optional[bool] = None) -> list[Functi
     from .base import Printer
     value = Printer.value_name(_Namer(graph))
     keys = list(graph.outputs)
-    wrt = wrt_of(graph)
     first = [k for k in keys if len(k) == 1]
     hessian = is_hessian(graph) if hessian is None else hessian
     second = [k for k in keys if len(k) == 2] if hessian else []
@@ -66,7 +61,7 @@ def function_groups(graph: Graph, hessian: Optional[bool] = None) -> list[Functi
     def tuple_of(items: list[str]) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
-    grad_names = ", ".join(derivative_name(value, k, {}).replace("∂", "d") for k in first)
+    grad_names = ", ".join(derivative_name(value, k, {}, ascii=True) for k in first)
     groups.append(Functions(
         "value_and_grad", [()] + first, [k[0] for k in first] if first else [],
         f"The value of {value} and its gradient ({grad_names}), in the order of --wrt.",
@@ -74,7 +69,7 @@ def function_groups(graph: Graph, hessian: Optional[bool] = None) -> list[Functi
         lambda names: f"{names[()]}, {tuple_of([names[k] for k in first])}", "value_and_grad"))
     if higher:
         order = len(higher[0])
-        listed = ", ".join(derivative_name(value, k, {}).replace("∂", "d") for k in higher)
+        listed = ", ".join(derivative_name(value, k, {}, ascii=True) for k in higher)
         groups.append(Functions(
             "derivatives", higher, [k[0] for k in higher],
             f"The derivatives of order {order}: ({listed}), in the order of --wrt.",
@@ -82,7 +77,7 @@ def function_groups(graph: Graph, hessian: Optional[bool] = None) -> list[Functi
             lambda names: tuple_of([names[k] for k in higher]), "derivatives"))
     if second:
         hwrt = [k[0] for k in first] or list(dict.fromkeys(n for k in second for n in k))
-        rows = "; ".join(", ".join(derivative_name(value, hessian_key(second, u, v), {}).replace("∂", "d")
+        rows = "; ".join(", ".join(derivative_name(value, hessian_key(second, u, v), {}, ascii=True)
                                    for v in hwrt) for u in hwrt)
         groups.append(Functions(
             "hessian", second, hwrt,

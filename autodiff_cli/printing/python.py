@@ -13,7 +13,7 @@ import unicodedata
 from typing import Optional
 
 from .base import ATOM, MUL, NEG, Expr, Printer, ascii_identifier
-from .layout import Functions, describe_key, function_groups
+from .layout import Functions, function_groups
 
 # helper source, by name; each needs `math` unless noted
 HELPERS = {

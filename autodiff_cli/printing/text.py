@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from .base import ATOM, NEG, POW, Expr, Key, Printer, key_counts
+from .base import ATOM, MUL, NEG, POW, Expr, Key, Printer, key_counts
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SYMBOLS = {"*": "·", "-": "−", "/": "/", "^": "^", "+": "+"}
@@ -20,14 +20,15 @@ def superscript(n: int) -> str:
     return str(n).translate(_SUPERSCRIPT)
 
 
-def derivative_name(value: str, key: Key, names: dict[str, str]) -> str:
-    """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂w."""
+def derivative_name(value: str, key: Key, names: dict[str, str], ascii: bool = False) -> str:
+    """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂w; or d2f/dx2, d2f/dxdw in ASCII."""
     if not key:
         return value
-    order = superscript(len(key)) if len(key) > 1 else ""
-    below = "".join(f"∂{names.get(n, n)}" + (superscript(k) if k > 1 else "")
+    d, power = ("d", str) if ascii else ("∂", superscript)
+    order = power(len(key)) if len(key) > 1 else ""
+    below = "".join(f"{d}{names.get(n, n)}" + (power(k) if k > 1 else "")
                     for n, k in key_counts(key))
-    return f"∂{order}{value}/{below}"
+    return f"{d}{order}{value}/{below}"
 
 
 class TextPrinter(Printer):
@@ -36,11 +37,14 @@ class TextPrinter(Printer):
     def symbol(self, operator: str) -> str:
         return _SYMBOLS[operator]
 
+    exact = False
+
     def _print_mul(self, a: Expr, b: Expr) -> Expr:
-        return Expr(f"{self.paren(a, 2)}·{self.paren(b, NEG + 1)}", 2)
+        below = MUL if b.op == "mul" else NEG + 1
+        return Expr(f"{self.paren(a, MUL)}·{self.paren(b, below)}", MUL, op="mul")
 
     def _print_div(self, a: Expr, b: Expr) -> Expr:
-        return Expr(f"{self.paren(a, 2)}/{self.paren(b, NEG + 1)}", 2)
+        return Expr(f"{self.paren(a, MUL)}/{self.paren(b, NEG + 1)}", MUL)
 
     def _print_pow(self, a: Expr, b: Expr) -> Expr:
         c = b.constant

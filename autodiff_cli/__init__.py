@@ -30,15 +30,16 @@ def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
     return run(parse(program, values, max_nodes=max_nodes), values)
 
 
-def derivative(program, wrt=None, order=1, hessian=False, *, max_nodes=None):
+def derivative(program, wrt=None, order=1, hessian=False, *, gradient=False, max_nodes=None):
     """The derivative of `program` (its text, or a parsed Graph) as a new
     Graph, whose outputs are keyed by the derivative each is: () for the
     value, ("x",) for df/dx, ("x",)*N for the N-th derivative, ("x", "w")
-    for d2f/dxdw with hessian=True.  `wrt` defaults to every input.  Print
+    for d2f/dxdw with hessian=True.  `wrt` defaults to every input;
+    gradient=True keeps the first derivatives beside higher orders.  Print
     it with autodiff_cli.printing.render(graph, "text"|"adiff"|"latex"|
     "python"|"c"|"json")."""
     from .derivative import derivative as build
-    return build(program, wrt, order, hessian, max_nodes=max_nodes)
+    return build(program, wrt, order, hessian, gradient=gradient, max_nodes=max_nodes)
 
 
 def main() -> None:

@@ -101,6 +101,10 @@ class Printer:
     # code keeps every parenthesis of the graph (IEEE arithmetic is not associative);
     # notations for reading drop those algebra does not need: 2·d·w, a + b + c
     exact = True
+    use_labels = True
+
+    def prepare(self, statements: int) -> None:
+        """Told how many statements there will be, before names are chosen."""
 
     def __init__(self, graph: Graph, keys: Optional[Sequence[Key]] = None, inline: bool = False,
                  values: Optional[Sequence[float]] = None):
@@ -156,6 +160,7 @@ class Printer:
                 depth[i] = 0
         self.defined = defined
         self.order = self._emission_order()
+        self.prepare(sum(defined) + len(self.keys))
         self._name_nodes(roots)
 
     def _emission_order(self) -> list:
@@ -202,7 +207,7 @@ class Printer:
             if kind != "def":
                 continue
             node = graph.nodes[i]
-            label = node.label
+            label = node.label if self.use_labels else None
             if label is not None and labels.get(label) == 1:
                 name = self.identifier(label)
                 if name not in taken:

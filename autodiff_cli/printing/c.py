@@ -51,6 +51,30 @@ class CPrinter(Printer):
         self.helpers: set[str] = set()
         super().__init__(*args, **kwargs)
 
+    def prepare(self, statements: int) -> None:
+        # GCC's register allocation grows with the square of a function's
+        # length (a chain of 500 sin/cos statements took 3 s of CPU at -O2, of
+        # 2,000 statements a minute): a long program's statements go in parts
+        # of PART statements, separate functions that keep values in an array
+        self.slots = statements > 2 * PART
+        self.use_labels = not self.slots
+        self.slot_count = 0
+
+    def _input_names(self) -> dict[str, str]:
+        if not self.slots:
+            return super()._input_names()
+        return {name: f"in[{k}]" for k, name in enumerate(self.graph.inputs)}
+
+    def _next_slot(self) -> str:
+        self.slot_count += 1
+        return f"s[{self.slot_count - 1}]"
+
+    def temporary(self, k: int) -> str:
+        return self._next_slot() if self.slots else super().temporary(k)
+
+    def output_name(self, key) -> str:
+        return self._next_slot() if self.slots else super().output_name(key)
+
     def _print_pow(self, a: Expr, b: Expr) -> Expr:
         return Expr(f"pow({a.text}, {b.text})")
 
@@ -81,6 +105,9 @@ class CPrinter(Printer):
         if text.startswith("__") or (text.startswith("_") and text[1:2].isupper()):
             text = "v" + text   # reserved for the implementation
         return text
+
+
+PART = 200
 
 
 def _valid_name(name: str) -> None:
@@ -120,6 +147,17 @@ def render_graph(graph, inline: bool = False, program: Optional[str] = None,
 
 def _function(printer: CPrinter, group, name: str) -> list[str]:
     statements = list(printer.statements())
+    parts: list[str] = []
+    calls: list[str] = []
+    if printer.slots:
+        for start in range(0, len(statements), PART):
+            part = f"{name}_part{len(calls) + 1}"
+            calls.append(part)
+            parts += ["/* part of " + name + ", which calls it: not for use on its own */",
+                      f"void {part}(const double *in, double *s);",
+                      f"void {part}(const double *in, double *s)", "{", "    (void)in;"]
+            parts += [f"    {n} = {text};" for n, text, _i in statements[start:start + PART]]
+            parts += ["}", ""]
     graph = printer.graph
     used = [(k, ident) for k, (input_name, ident) in enumerate(printer.input_names.items())
             if printer.live[graph.inputs[input_name]]]
@@ -145,13 +183,17 @@ def _function(printer: CPrinter, group, name: str) -> list[str]:
         target = "hess"
     lines.append(" */")
     lines += [signature, "{"]
-    for k, ident in used:
-        lines.append(f"    const double {ident} = in[{k}];")
-    if not used:
-        lines.append("    (void)in;")
     results = {}
-    for out_name, text, _node in statements:
-        lines.append(f"    const double {out_name} = {text};")
+    if printer.slots:
+        lines.append(f"    double s[{printer.slot_count}];")
+        lines += [f"    {call}(in, s);" for call in calls]
+    else:
+        for k, ident in used:
+            lines.append(f"    const double {ident} = in[{k}];")
+        if not used:
+            lines.append("    (void)in;")
+        for out_name, text, _node in statements:
+            lines.append(f"    const double {out_name} = {text};")
     for key in group.keys:
         results[key] = printer.output_names[key]
     if group.kind == "value_and_grad":
@@ -170,7 +212,7 @@ def _function(printer: CPrinter, group, name: str) -> list[str]:
             for c, v in enumerate(group.wrt):
                 lines.append(f"    {target}[{r * n + c}] = {results[hessian_key(group.keys, u, v)]};")
     lines.append("}")
-    return lines
+    return parts + lines
 
 
 def _describe(printer, key) -> str:

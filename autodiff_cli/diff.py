@@ -46,8 +46,8 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
     outputs = {(): graph.output}
     for name in names:
         node = graph.output
-        for _ in range(order):
-            node = work.gradient(node, [name])[name]
+        for n in range(order):
+            node = work.gradient(node, [name], last=n == order - 1)[name]
         outputs[(name,) * order] = node
     return work.finish(outputs)
 
@@ -58,7 +58,7 @@ def hessian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
     names = _check_wrt(graph, wrt)
     work = _Pass(graph)
     outputs: dict[tuple[str, ...], int] = {(): graph.output}
-    first = work.gradient(graph.output, names)
+    first = work.gradient(graph.output, names, last=False)
     for name in names:
         outputs[(name,)] = first[name]
     for n, u in enumerate(names):
@@ -141,8 +141,15 @@ class _Pass:
         self.simplifier = Simplifier(work)
         self.partials: dict[tuple[int, int], int] = {}
 
-    def gradient(self, output: int, names: Sequence[str]) -> dict[str, int]:
-        """d output / d name for each name, as nodes of the working graph."""
+    def gradient(self, output: int, names: Sequence[str], last: bool = True) -> dict[str, int]:
+        """d output / d name for each name, as nodes of the working graph.
+
+        Before another pass (not `last`), products of small sums are
+        multiplied out: the flat sums of products that result let like
+        terms meet in the next derivative, which keeps high orders small
+        (as SymPy's are); a last pass keeps them factored, which is smaller.
+        """
+        self.simplifier.expand = not last
         try:
             return self._gradient(output, names)
         except AdiffError as error:
@@ -211,8 +218,55 @@ class _Pass:
                           hint="raise the limit with --max-nodes N, or ask for a lower --order",
                           exit_code=ExitCode.FAILURE)
 
+    def regroup(self, outputs: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
+        """Lower every sum again with common factors taken out (2·a·b + 2·a·c
+        as 2·a·(b + c)), into a fresh working graph.  Done once at the end,
+        so that the passes above always build on flat sums."""
+        work, forms = self.work, self.simplifier
+        nodes = work.nodes
+        live = bytearray(len(nodes))
+        for node in outputs.values():
+            live[node] = 1
+        for i in range(len(nodes) - 1, -1, -1):
+            if live[i]:
+                for j in nodes[i].inputs:
+                    live[j] = 1
+        target = Graph(max_nodes=work.max_nodes)
+        simplifier = Simplifier(target, expand=False, group=True)
+        mapping = [-1] * len(nodes)
+        for name in work.inputs:
+            mapping[work.inputs[name]] = target.input(name)
+        for node in nodes:
+            i = node.id
+            if not live[i] or node.op == VAR:
+                continue
+            if node.op == CONST:
+                new = target.constant(node.constant, node.label)
+            elif i in forms.sums:
+                constant, terms = forms.sums[i]
+                new = simplifier.lower_sum(constant, {
+                    tuple(sorted((mapping[b], e) for b, e in bases)): c for bases, c in terms})
+            elif i in forms.products:
+                coefficient, bases = forms.products[i]
+                merged: dict[int, float] = {}
+                for b, e in bases:
+                    merged[mapping[b]] = merged.get(mapping[b], 0.0) + e
+                new = simplifier.lower_product(coefficient, merged)
+            else:
+                new = target.add(node.op, tuple(mapping[j] for j in node.inputs))
+            if node.label is not None and node.op != CONST:
+                target.name(new, node.label)
+            mapping[i] = new
+        self.work = target
+        self.simplifier = simplifier
+        return {key: mapping[node] for key, node in outputs.items()}
+
     def finish(self, outputs: dict[tuple[str, ...], int]) -> Graph:
         """The nodes some output reaches (and every input), renumbered."""
+        try:
+            outputs = self.regroup(outputs)
+        except AdiffError as error:
+            raise self._too_large() if error.kind == "too_large" else error from None
         work, source = self.work, self.source
         nodes = work.nodes
         live = bytearray(len(nodes))

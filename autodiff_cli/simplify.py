@@ -44,7 +44,9 @@ IDENTITY = {"add": 0.0, "mul": 1.0}
 ABSORBING = {"mul": 0.0}             # a·0 is 0: not IEEE-exact, documented
 
 # a sum or product with more entries than this is not merged into larger ones
-MAX_TERMS = 48
+MAX_TERMS = 256
+# a product of small sums is multiplied out when the result has at most this many terms
+EXPAND_TERMS = 256
 # a function of numbers folds when its value is a small integer (cos(0), step(2));
 # others stay as written (log(2), not 0.6931471805599453)
 _EXACT = 2.0 ** 20
@@ -65,8 +67,10 @@ def number_text(value: float) -> str:
 class Simplifier:
     """Builds simplified nodes into `graph` (which may already hold nodes)."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, expand: bool = True, group: bool = False):
         self.graph = graph
+        self.expand = expand   # multiply out products of small sums
+        self.group = group     # lower sums with common factors taken out
         self.sums: dict[int, tuple[float, Terms]] = {}
         self.products: dict[int, tuple[float, Bases]] = {}
 
@@ -167,7 +171,46 @@ class Simplifier:
                 merged[base] = merged.get(base, 0.0) + exponent * e
         if not math.isfinite(coefficient):
             return self._raw_product(factors, exponents)
+        if self.expand:
+            expanded = self._distribute(coefficient, merged)
+            if expanded is not None:
+                return expanded
         return self.lower_product(coefficient, merged)
+
+    def _distribute(self, coefficient: float, merged: dict[int, float]) -> Optional[int]:
+        """c·(a + b)·m as c·a·m + c·b·m, when the sums are small (at most
+        EXPAND_TERMS terms in the result): flat sums of products let like
+        terms meet, as in SymPy's derivatives; larger ones stay factored."""
+        sums = [b for b, e in merged.items() if e == 1 and b in self.sums]
+        if not sums:
+            return None
+        size = 1
+        for b in sums:
+            size *= len(self.sums[b][1]) + (self.sums[b][0] != 0)
+        if size > EXPAND_TERMS:
+            return None
+        rest = {b: e for b, e in merged.items() if not (e == 1 and b in self.sums)}
+        partial: list[tuple[float, dict[int, float]]] = [(coefficient, rest)]
+        for b in sums:
+            constant, terms = self.sums[b]
+            choices = list(terms) + ([((), constant)] if constant != 0 else [])
+            grown = []
+            for c, bases in partial:
+                for term_bases, term_c in choices:
+                    combined = dict(bases)
+                    for base, e in term_bases:
+                        combined[base] = combined.get(base, 0.0) + e
+                    grown.append((c * term_c, combined))
+            partial = grown
+        constant = 0.0
+        result: dict[Bases, float] = {}
+        for c, bases in partial:
+            key = tuple(sorted((b, e) for b, e in bases.items() if e != 0))
+            if key:
+                result[key] = result.get(key, 0.0) + c
+            else:
+                constant += c
+        return self.lower_sum(constant, result)
 
     def _raw_product(self, factors, exponents) -> int:
         graph = self.graph
@@ -219,7 +262,10 @@ class Simplifier:
             value = OPS[op].forward(*values)
             if value == int(value) and abs(value) < _EXACT if math.isfinite(value) else False:
                 return self.number(value)
-        return self.graph.add(op, inputs)
+        node = self.graph.add(op, inputs)
+        if op == "sqrt":   # sqrt(u) is u^(1/2) to the normal forms: sqrt(u)^2·v is u·v
+            self._remember(node, 1.0, ((inputs[0], 0.5),))
+        return node
 
     # ---- lowering to binary nodes ----------------------------------------------
 
@@ -233,37 +279,57 @@ class Simplifier:
         graph = self.graph
         if coefficient == 1 and len(items) == 1 and items[0][1] == 1:
             return items[0][0]
-        scale = coefficient
         # later nodes (larger expressions) first: 2·d·w, cos(x)·x
-        numerator = [self._power_node(b, e) for b, e in reversed(items) if e > 0]
-        denominator = [self._power_node(b, -e) for b, e in reversed(items) if e < 0]
-        result = None
-        if numerator:
-            result = numerator[0]
-            for factor in numerator[1:]:
-                result = graph.add("mul", (result, factor))
-        if denominator:
-            under = denominator[0]
-            for factor in denominator[1:]:
-                under = graph.add("mul", (under, factor))
+        above = [(b, e) for b, e in reversed(items) if e > 0]
+        below = [(b, -e) for b, e in reversed(items) if e < 0]
+        numerator = self._chain(above)
+        denominator = self._chain(below)
+        result = numerator
+        if denominator is not None:
             if result is None:
-                result = graph.add("div", (self.number(coefficient), under))
-                coefficient = 1.0
-            else:
-                result = graph.add("div", (result, under))
+                result = graph.add("div", (self.number(coefficient), denominator))
+                self._remember(result, coefficient, items)
+                return result
+            result = graph.add("div", (result, denominator))
+            self._remember(result, 1.0, items)
         if coefficient == -1:
             result = graph.add("neg", (result,))
         elif coefficient != 1:
             result = graph.add("mul", (self.number(coefficient), result))
-        if (result not in self.products and len(items) <= MAX_TERMS
-                and graph.nodes[result].op in ARITHMETIC):
-            self.products[result] = (scale, items)
+        self._remember(result, coefficient, items)
         return result
 
-    def _power_node(self, base: int, exponent: float) -> int:
-        if exponent == 1:
-            return base
-        return self.graph.add("pow", (base, self.number(exponent)))
+    def _chain(self, factors: list[tuple[int, float]]) -> Optional[int]:
+        """f1^e1 · f2^e2 · ..., left to right; each partial product remembers its form."""
+        graph = self.graph
+        result = None
+        done: list[tuple[int, float]] = []
+        for base, exponent in factors:
+            factor = base
+            if exponent == 0.5:
+                factor = graph.add("sqrt", (base,))
+                self._remember(factor, 1.0, ((base, exponent),))
+            elif exponent != 1:
+                factor = graph.add("pow", (base, self.number(exponent)))
+                self._remember(factor, 1.0, ((base, exponent),))
+            done.append((base, exponent))
+            if result is None:
+                result = factor
+            else:
+                result = self._commutative("mul", result, factor)
+                if len(done) <= MAX_TERMS:
+                    self._remember(result, 1.0, tuple(sorted(done)))
+        return result
+
+    def _commutative(self, op: str, a: int, b: int) -> int:
+        """op(a, b), or the node op(b, a) when the graph has it already (x·w and w·x)."""
+        found = self.graph._shared.get((op, (b, a)))
+        return found if found is not None else self.graph.add(op, (a, b))
+
+    def _remember(self, node: int, coefficient: float, items: Bases) -> None:
+        if (node not in self.products and len(items) <= MAX_TERMS
+                and self.graph.nodes[node].op in ARITHMETIC | {"sqrt"}):
+            self.products[node] = (coefficient, items)
 
     def lower_sum(self, constant: float, terms: dict[Bases, float]) -> int:
         """constant + Σ coefficient·term as binary nodes; remembers the form."""
@@ -273,22 +339,73 @@ class Simplifier:
         if constant == 0 and len(items) == 1:
             bases, coefficient = items[0]
             return self.lower_product(coefficient, dict(bases))
+        if len(items) > MAX_TERMS:
+            return self._lower_flat(constant, items)
+        result = self._lower_grouped(constant, items) if self.group else self._lower_flat(constant, items)
+        if self.graph.nodes[result].op in ARITHMETIC:
+            self.sums[result] = (constant, items)   # the flat form, whatever the grouping
+        return result
+
+    def _lower_grouped(self, constant: float, items: Terms) -> int:
+        """Common factors taken out, greedily (a multivariate Horner scheme):
+        the base in most terms first, as SymPy's cse would find it.  Local:
+        the work is bounded by the form's size (at most MAX_TERMS terms)."""
+        terms = list(items)
+        while True:
+            counts: dict[int, int] = {}
+            for bases, _ in terms:
+                for base, _ in bases:
+                    counts[base] = counts.get(base, 0) + 1
+            best = max(counts.items(), key=lambda item: (item[1], item[0]), default=(None, 0))
+            if best[1] < 2:
+                scale = abs(terms[0][1])
+                if constant == 0 and len(terms) > 1 and scale != 1 and all(abs(c) == scale for _, c in terms):
+                    # 2·a + 2·b as 2·(a + b)
+                    sign = -1.0 if all(c < 0 for _, c in terms) else 1.0
+                    inner = self._lower_flat(0.0, tuple((b, c / (scale * sign)) for b, c in terms))
+                    return self.graph.add("mul", (self.number(scale * sign), inner))
+                return self._lower_flat(constant, tuple(terms))
+            base = best[0]
+            having = [(dict(bases), c) for bases, c in terms if any(b == base for b, _ in bases)]
+            others = [(bases, c) for bases, c in terms if not any(b == base for b, _ in bases)]
+            exponent = min(bases[base] for bases, _ in having)
+            # the common numeric factor too, when every term has it (2·a·b + 4·a·c)
+            scale = min((abs(c) for _, c in having), default=1.0)
+            if any(c / scale != int(c / scale) for _, c in having):
+                scale = 1.0
+            if all(c < 0 for _, c in having):
+                scale = -scale
+            inner_constant = 0.0
+            inner: dict[Bases, float] = {}
+            for bases, c in having:
+                bases[base] -= exponent
+                key = tuple(sorted((b, e) for b, e in bases.items() if e != 0))
+                if key:
+                    inner[key] = inner.get(key, 0.0) + c / scale
+                else:
+                    inner_constant += c / scale
+            group = self.lower_sum(inner_constant, inner)
+            factor = self.lower_product(1.0, {base: exponent, group: 1.0}) if group != base \
+                else self.lower_product(1.0, {base: exponent + 1.0})
+            terms = others + [(((factor, 1.0),), scale)]
+
+    def _lower_flat(self, constant: float, items) -> int:
+        """constant + Σ terms, left to right: positive terms first, then the
+        negative ones subtracted; a positive constant leads (1 - x^2), a
+        negative one trails (x - 1)."""
         graph = self.graph
-        positive = [(b, c) for b, c in items if c > 0]
-        negative = [(b, -c) for b, c in items if c < 0]
-        result = None
-        if constant > 0:
-            result = self.number(constant)
-        for bases, c in positive:
-            term = self.lower_product(c, dict(bases))
-            result = term if result is None else graph.add("add", (result, term))
-        for bases, c in negative:
-            term = self.lower_product(c, dict(bases))
-            result = graph.add("neg", (term,)) if result is None else graph.add("sub", (result, term))
+        ordered = [(b, c) for b, c in items if c > 0] + [(b, c) for b, c in items if c < 0]
+        result = self.number(constant) if constant > 0 else None
+        for bases, c in ordered:
+            term = self.lower_product(abs(c), dict(bases))
+            if result is None:
+                result = term if c > 0 else graph.add("neg", (term,))
+                if c < 0:
+                    self._remember(result, c, bases)
+            else:
+                result = self._commutative("add", result, term) if c > 0 else graph.add("sub", (result, term))
         if constant < 0:
             result = graph.add("sub", (result, self.number(-constant)))
-        if result not in self.sums and len(items) <= MAX_TERMS:
-            self.sums[result] = (constant, items)
         return result
 
 

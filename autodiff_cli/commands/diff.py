@@ -1,4 +1,4 @@
-"""`adiff diff`: the derivative itself, as a formula or as code."""
+"""adiff diff: the derivative itself, as a formula or as code."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from typing import List, Optional
 
 import typer
 
-from .cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _guarded, _output, app, load, warn
-from .errors import AdiffError
+from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt, guarded,
+                   in_range, load, names_to_list, output, warn)
+from ..errors import AdiffError
 
-DIFF_HELP = """Print the derivative of PROGRAM as a formula or as code.
+HELP = """Print the derivative of PROGRAM as a formula or as code.
 
 The derivative with respect to every input (or --wrt), of any --order, or
-the --hessian; as text in the article's notation (default), as a program
-adiff reads back, as LaTeX, as a Python module, as C, or as JSON.  With
-bindings (--NAME VALUE, or defaults in the program) each derivative is also
-evaluated there.
+the --hessian: as text in the article's notation (the default), as a
+program adiff reads back, as LaTeX, as a Python module, as C, or as JSON.
+With bindings (--NAME VALUE, or defaults in the program) each derivative is
+also evaluated there.
 
 \b
 Examples:
@@ -32,17 +33,16 @@ Examples:
 FORMATS = ("text", "adiff", "latex", "python", "c", "json")
 
 
-@app.command("diff", help=DIFF_HELP, **READS_A_PROGRAM)
+@app.command("diff", help=HELP, **READS_A_PROGRAM)
 def diff_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
     file: Optional[Path] = FILE,
-    wrt: Optional[str] = typer.Option(None, "--wrt", metavar="NAMES",
-                                      help="Differentiate with respect to these inputs, comma-separated "
-                                           "(default: every input)."),
-    order: int = typer.Option(1, "--order", metavar="N", help="The N-th derivative (default 1)."),
-    hessian: bool = typer.Option(False, "--hessian", help="Every second partial derivative."),
-    format: str = typer.Option("text", "--format", metavar="|".join(FORMATS),
+    wrt: List[str] = WRT,
+    order: int = typer.Option(1, "--order", metavar="N", show_default=False,
+                              help="The N-th derivative with respect to each input (default 1)."),
+    hessian: bool = typer.Option(False, "--hessian", help="Every second partial derivative, each once."),
+    format: str = typer.Option("text", "--format", metavar="|".join(FORMATS), show_default=False,
                                help="text (default), adiff, latex, python, c or json."),
     inline: bool = typer.Option(False, "--inline",
                                 help="Each derivative as one expression, without shared definitions."),
@@ -67,37 +67,36 @@ def diff_command(
         if order < 1:
             raise AdiffError("usage", f"--order {order}: the order of a derivative is a whole number, 1 or more",
                              hint="--order 1 is the gradient, --order 2 the second derivative")
-        from .derivative import derivative
-        from .printing import render
+        in_range("--max-nodes", max_nodes, 1)
+        from ..derivative import derivative
+        from ..printing import render
 
+        wanted = names_to_list(wrt)
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
-        names = None
-        if wrt is not None:
-            names = [item.strip() for item in wrt.split(",") if item.strip()]
-            if not names:
-                raise AdiffError("usage", "--wrt: no input named", hint="for example --wrt x,w")
-        result = derivative(graph, names, order, hessian, gradient=chosen in ("python", "c"),
+        check_wrt(graph, wanted)
+        result = derivative(graph, wanted, order, hessian, gradient=chosen in ("python", "c"),
                             max_nodes=max_nodes)
-        values = _values(result, bindings)
-        options = dict(inline=inline, program=shown, values=values, hessian=hessian)
+        options = dict(inline=inline, program=shown, values=_values(result, bindings), hessian=hessian)
         if name is not None:
             options["name"] = name
         text = render(result, chosen, **options)
-        with _output():
+        with output():
             sys.stdout.write(text)
 
-    _guarded(as_json, body)
+    guarded(as_json, body)
 
 
 def _values(graph, bindings) -> Optional[list]:
-    """Every node's value where every input has a value (bound or a default)."""
-    if any(n not in bindings and n not in graph.defaults for n in graph.inputs):
+    """Every node's value, where every input has one (bound, or a default)."""
+    missing = [n for n in graph.inputs if n not in bindings and n not in graph.defaults]
+    if missing:
         if bindings:
-            missing = [n for n in graph.inputs if n not in bindings and n not in graph.defaults]
-            print(f"adiff: warning: no value for {', '.join(missing[:5])}: the derivatives are not evaluated",
-                  file=sys.stderr)
+            print(f"adiff: warning: no value for {', '.join(missing[:5])}: the derivatives are "
+                  "not evaluated", file=sys.stderr)
         return None
-    from .evaluator import bind, forward
+    if not bindings and not graph.defaults:
+        return None
+    from ..evaluator import bind, forward
     inputs, warnings = bind(graph, bindings)
     values, _needs = forward(graph, inputs, warnings)
     warn(warnings)

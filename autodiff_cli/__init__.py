@@ -38,7 +38,7 @@ def derivative(program, wrt=None, order=1, hessian=False, *, gradient=False, max
     gradient=True keeps the first derivatives beside higher orders.  Print
     it with autodiff_cli.printing.render(graph, "text"|"adiff"|"latex"|
     "python"|"c"|"json")."""
-    from .derivative import derivative as build
+    from .derive import derivative as build
     return build(program, wrt, order, hessian, gradient=gradient, max_nodes=max_nodes)
 
 

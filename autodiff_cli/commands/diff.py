@@ -56,7 +56,7 @@ def diff_command(
 
     def body() -> None:
         chosen = "json" if json else format
-        if chosen not in FORMATS:
+        if format not in FORMATS:
             raise AdiffError("usage", f"--format: unknown format '{format}'",
                              hint="formats: " + ", ".join(FORMATS))
         if name is not None and chosen != "c":
@@ -68,7 +68,7 @@ def diff_command(
             raise AdiffError("usage", f"--order {order}: the order of a derivative is a whole number, 1 or more",
                              hint="--order 1 is the gradient, --order 2 the second derivative")
         in_range("--max-nodes", max_nodes, 1)
-        from ..derivative import derivative
+        from ..derive import derivative
         from ..printing import render
 
         wanted = names_to_list(wrt)

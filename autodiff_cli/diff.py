@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from .errors import AdiffError, ExitCode, shorten
 from .graph import CONST, VAR, Graph, Node
 from .ops import OPS, OUTPUT, PLACEHOLDERS
-from .simplify import Simplifier
+from .simplify import GROUP_TERMS, Simplifier
 from .walk import reverse
 
-__all__ = ["differentiate", "hessian", "operation_count"]
+__all__ = ["differentiate", "hessian", "hessian_values", "operation_count"]
 
 
 def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int = 1) -> Graph:
@@ -44,9 +44,10 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
                          hint="--order 1 is the gradient, --order 2 the second derivative")
     work = _Pass(graph)
     outputs = {(): graph.output}
+    first = work.gradient(graph.output, names, last=order == 1)   # one pass for every name
     for name in names:
-        node = graph.output
-        for n in range(order):
+        node = first[name]
+        for n in range(1, order):
             node = work.gradient(node, [name], last=n == order - 1)[name]
         outputs[(name,) * order] = node
     return work.finish(outputs)
@@ -66,6 +67,23 @@ def hessian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
         for v in names[n:]:
             outputs[(u, v)] = second[v]
     return work.finish(outputs)
+
+
+def hessian_values(graph: Graph, inputs: Mapping[str, float],
+                   wrt: Optional[Sequence[str]] = None) -> dict[str, dict[str, float]]:
+    """The Hessian at a point, as the full symmetric matrix {u: {v: d2f/dudv}}:
+    the hessian graph evaluated by the evaluator's forward pass.  `inputs`
+    binds every input (Trace.inputs does)."""
+    from .evaluator import forward
+    graph_h = hessian(graph, wrt)
+    values, _ = forward(graph_h, inputs, [])
+    names = [key[0] for key in graph_h.outputs if len(key) == 1]
+    matrix: dict[str, dict[str, float]] = {u: {} for u in names}
+    for u in names:
+        for v in names:
+            key = (u, v) if (u, v) in graph_h.outputs else (v, u)
+            matrix[u][v] = values[graph_h.outputs[key]]
+    return matrix
 
 
 def operation_count(graph: Graph, keys: Optional[Sequence[tuple[str, ...]]] = None) -> int:
@@ -163,11 +181,14 @@ class _Pass:
         wanted = {work.inputs[name] for name in names}
         needs = bytearray(output + 1)
         for i in range(output + 1):
-            node = nodes[i]
-            if node.op == VAR:
-                needs[i] = i in wanted
-            elif node.inputs:
-                needs[i] = any(needs[j] for j in node.inputs)
+            inputs = nodes[i].inputs
+            if inputs:
+                for j in inputs:
+                    if needs[j]:
+                        needs[i] = 1
+                        break
+            elif i in wanted:
+                needs[i] = 1
         value_of = simplifier.value_of
         pending: dict[int, list[int]] = {output: [simplifier.number(1.0)]} if needs[output] else {}
         for i, flowing in reverse(work, needs, output):
@@ -218,86 +239,93 @@ class _Pass:
                           hint="raise the limit with --max-nodes N, or ask for a lower --order",
                           exit_code=ExitCode.FAILURE)
 
-    def regroup(self, outputs: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
-        """Lower every sum again with common factors taken out (2·a·b + 2·a·c
-        as 2·a·(b + c)), into a fresh working graph.  Done once at the end,
+    def finish(self, outputs: dict[tuple[str, ...], int]) -> Graph:
+        """The result: the nodes some output reaches (and every input), in a
+        new graph, with every small sum lowered again with its common factors
+        taken out (2·a·b + 2·a·c as 2·a·(b + c)).  Grouping is done once, here,
         so that the passes above always build on flat sums."""
-        work, forms = self.work, self.simplifier
+        try:
+            result = self._copy(outputs)
+        except AdiffError as error:
+            raise self._too_large() if error.kind == "too_large" else error from None
+        return _pruned(result)
+
+    def _copy(self, outputs: dict[tuple[str, ...], int]) -> Graph:
+        work, source, forms = self.work, self.source, self.simplifier
         nodes = work.nodes
+        regrouped = {i: form for i, form in forms.sums.items() if len(form[1]) <= GROUP_TERMS}
         live = bytearray(len(nodes))
         for node in outputs.values():
             live[node] = 1
         for i in range(len(nodes) - 1, -1, -1):
-            if live[i]:
+            if not live[i]:
+                continue
+            form = regrouped.get(i)
+            if form is None:
                 for j in nodes[i].inputs:
                     live[j] = 1
-        target = Graph(max_nodes=work.max_nodes)
+            else:   # lowered again from its terms: its old chain of nodes is not needed
+                for bases, _ in form[1]:
+                    for b, _ in bases:
+                        live[b] = 1
+        target = Graph(defaults=dict(source.defaults), first_use=dict(source.first_use),
+                       source=source.source, max_nodes=source.max_nodes)
         simplifier = Simplifier(target, expand=False, group=True)
         mapping = [-1] * len(nodes)
-        for name in work.inputs:
+        for name in source.inputs:
             mapping[work.inputs[name]] = target.input(name)
+        add, constant = target.add, target.constant
         for node in nodes:
             i = node.id
             if not live[i] or node.op == VAR:
                 continue
             if node.op == CONST:
-                new = target.constant(node.constant, node.label)
-            elif i in forms.sums:
-                constant, terms = forms.sums[i]
-                new = simplifier.lower_sum(constant, {
+                new = constant(node.constant, node.label)
+            elif i in regrouped:
+                k, terms = regrouped[i]
+                new = simplifier.lower_sum(k, {
                     tuple(sorted((mapping[b], e) for b, e in bases)): c for bases, c in terms})
-            elif i in forms.products:
-                coefficient, bases = forms.products[i]
-                merged: dict[int, float] = {}
-                for b, e in bases:
-                    merged[mapping[b]] = merged.get(mapping[b], 0.0) + e
-                new = simplifier.lower_product(coefficient, merged)
             else:
-                new = target.add(node.op, tuple(mapping[j] for j in node.inputs))
+                new = add(node.op, tuple([mapping[j] for j in node.inputs]))
             if node.label is not None and node.op != CONST:
                 target.name(new, node.label)
             mapping[i] = new
-        self.work = target
-        self.simplifier = simplifier
-        return {key: mapping[node] for key, node in outputs.items()}
+        target.outputs = {key: mapping[node] for key, node in outputs.items()}
+        target.output = target.outputs[()]
+        return target
 
-    def finish(self, outputs: dict[tuple[str, ...], int]) -> Graph:
-        """The nodes some output reaches (and every input), renumbered."""
-        try:
-            outputs = self.regroup(outputs)
-        except AdiffError as error:
-            raise self._too_large() if error.kind == "too_large" else error from None
-        work, source = self.work, self.source
-        nodes = work.nodes
-        live = bytearray(len(nodes))
-        for node in outputs.values():
-            live[node] = 1
-        for node in work.inputs.values():
-            live[node] = 1
-        for i in range(len(nodes) - 1, -1, -1):
-            if live[i]:
-                for j in nodes[i].inputs:
-                    live[j] = 1
-        limit = source.max_nodes
-        if limit is not None and sum(live) > limit:
-            raise self._too_large()
-        result = Graph(defaults=dict(source.defaults), first_use=dict(source.first_use),
-                       source=source.source, max_nodes=limit)
-        mapping = [-1] * len(nodes)
-        new_nodes = result.nodes
-        shared = result._shared
-        for node in nodes:
-            if not live[node.id]:
-                continue
-            new = len(new_nodes)
-            mapping[node.id] = new
-            inputs = tuple(mapping[j] for j in node.inputs)
-            new_nodes.append(Node(new, node.op, inputs, node.label, node.constant))
-            if node.op == CONST:
-                shared.setdefault((CONST, repr(node.constant)), new)
-            elif node.op != VAR:
-                shared.setdefault((node.op, inputs), new)
-        result.inputs = {name: mapping[work.inputs[name]] for name in source.inputs}
-        result.outputs = {key: mapping[node] for key, node in outputs.items()}
-        result.output = result.outputs[()]
-        return result
+
+def _pruned(graph: Graph) -> Graph:
+    """The graph without nodes that no output reaches (inputs stay); the
+    same graph when there are none, as is usual."""
+    nodes = graph.nodes
+    live = bytearray(len(nodes))
+    for node in graph.outputs.values():
+        live[node] = 1
+    for node in graph.inputs.values():
+        live[node] = 1
+    for i in range(len(nodes) - 1, -1, -1):
+        if live[i]:
+            for j in nodes[i].inputs:
+                live[j] = 1
+    if all(live):
+        return graph
+    result = Graph(defaults=graph.defaults, first_use=graph.first_use,
+                   source=graph.source, max_nodes=graph.max_nodes)
+    mapping = [-1] * len(nodes)
+    new_nodes, shared = result.nodes, result._shared
+    for node in nodes:
+        if not live[node.id]:
+            continue
+        new = len(new_nodes)
+        mapping[node.id] = new
+        inputs = tuple([mapping[j] for j in node.inputs])
+        new_nodes.append(Node(new, node.op, inputs, node.label, node.constant))
+        if node.op == CONST:
+            shared.setdefault((CONST, repr(node.constant)), new)
+        elif node.op != VAR:
+            shared.setdefault((node.op, inputs), new)
+    result.inputs = {name: mapping[node] for name, node in graph.inputs.items()}
+    result.outputs = {key: mapping[node] for key, node in graph.outputs.items()}
+    result.output = result.outputs[()]
+    return result

@@ -45,6 +45,11 @@ ABSORBING = {"mul": 0.0}             # a·0 is 0: not IEEE-exact, documented
 
 # a sum or product with more entries than this is not merged into larger ones
 MAX_TERMS = 256
+# a product with more bases than this is not merged into larger ones: a chain
+# of n products (the adjoints along a deep program) stays linear
+MAX_FACTORS = 12
+# sums with more terms are not grouped (the greedy grouping is quadratic in them)
+GROUP_TERMS = 32
 # a product of small sums is multiplied out when the result has at most this many terms
 EXPAND_TERMS = 256
 # a function of numbers folds when its value is a small integer (cos(0), step(2));
@@ -72,6 +77,9 @@ class Simplifier:
         self.expand = expand   # multiply out products of small sums
         self.group = group     # lower sums with common factors taken out
         self.sums: dict[int, tuple[float, Terms]] = {}
+        self.numerals: set = set()   # labels of constants known to be numerals
+        self.lowered: dict[tuple[float, Bases], int] = {}      # a product form -> its node
+        self.chains: dict[tuple[tuple[int, float], ...], int] = {}  # factors -> their product
         self.products: dict[int, tuple[float, Bases]] = {}
 
     # ---- leaves ----------------------------------------------------------------
@@ -83,7 +91,11 @@ class Simplifier:
     def value_of(self, node: int) -> Optional[float]:
         """The node's number, when it is a numeral (not pi or e: those stay named)."""
         n = self.graph.nodes[node]
-        if n.op == CONST and (n.label is None or _NUMERAL.match(n.label)):
+        if n.op != CONST:
+            return None
+        label = n.label
+        if label is None or label in self.numerals or _NUMERAL.match(label):
+            self.numerals.add(label)
             return n.constant
         return None
 
@@ -96,6 +108,9 @@ class Simplifier:
         value = self.value_of(node)
         if value is not None:
             return value, ()
+        n = self.graph.nodes[node]
+        if n.op == "pow" and self.value_of(n.inputs[0]) == 0:
+            return 0.0, ()   # 0^y is 0 for y > 0, as a·0 is 0 (its derivative in y is 0)
         return 1.0, ((node, 1.0),)
 
     def sum_form(self, node: int) -> tuple[float, Terms]:
@@ -152,15 +167,21 @@ class Simplifier:
             result = term if result is None else graph.add("add", (result, term))
         return result
 
-    def product(self, factors: Iterable[int], exponents: Optional[Sequence[float]] = None) -> int:
+    def product(self, factors: Sequence[int], exponents: Optional[Sequence[float]] = None) -> int:
         """Π node^exponent, in normal form."""
+        if exponents is None and len(factors) == 2:   # the common case: upstream × partial
+            a, b = factors
+            if self.value_of(a) == 1:
+                return b
+            if self.value_of(b) == 1:
+                return a
         coefficient = 1.0
         merged: dict[int, float] = {}
         factors = list(factors)
         for n, node in enumerate(factors):
             e = 1.0 if exponents is None else exponents[n]
             c, bases = self.product_form(node)
-            if len(bases) > MAX_TERMS:
+            if len(bases) > MAX_FACTORS:
                 c, bases = 1.0, ((node, 1.0),)
             if c != 1:
                 c = _power(c, e)
@@ -279,9 +300,18 @@ class Simplifier:
         graph = self.graph
         if coefficient == 1 and len(items) == 1 and items[0][1] == 1:
             return items[0][0]
-        # later nodes (larger expressions) first: 2·d·w, cos(x)·x
-        above = [(b, e) for b, e in reversed(items) if e > 0]
-        below = [(b, -e) for b, e in reversed(items) if e < 0]
+        key = (coefficient, items)
+        found = self.lowered.get(key)
+        if found is not None:
+            return found
+        self.lowered[key] = result = self._lower_product(coefficient, items)
+        return result
+
+    def _lower_product(self, coefficient: float, items: Bases) -> int:
+        graph = self.graph
+        # in node order: a product extended by a newer factor shares its prefix
+        above = [(b, e) for b, e in items if e > 0]
+        below = [(b, -e) for b, e in items if e < 0]
         numerator = self._chain(above)
         denominator = self._chain(below)
         result = numerator
@@ -301,10 +331,19 @@ class Simplifier:
 
     def _chain(self, factors: list[tuple[int, float]]) -> Optional[int]:
         """f1^e1 · f2^e2 · ..., left to right; each partial product remembers its form."""
+        if not factors:
+            return None
         graph = self.graph
-        result = None
-        done: list[tuple[int, float]] = []
-        for base, exponent in factors:
+        # the longest prefix lowered before: extending a product costs one node
+        start = len(factors)
+        while start > 0 and tuple(factors[:start]) not in self.chains:
+            start -= 1
+            if len(factors) - start > 2:
+                start = 0
+                break
+        result = self.chains[tuple(factors[:start])] if start else None
+        done: list[tuple[int, float]] = list(factors[:start])
+        for base, exponent in factors[start:]:
             factor = base
             if exponent == 0.5:
                 factor = graph.add("sqrt", (base,))
@@ -317,8 +356,9 @@ class Simplifier:
                 result = factor
             else:
                 result = self._commutative("mul", result, factor)
-                if len(done) <= MAX_TERMS:
+                if len(done) <= MAX_FACTORS:
                     self._remember(result, 1.0, tuple(sorted(done)))
+            self.chains[tuple(done)] = result
         return result
 
     def _commutative(self, op: str, a: int, b: int) -> int:
@@ -327,7 +367,7 @@ class Simplifier:
         return found if found is not None else self.graph.add(op, (a, b))
 
     def _remember(self, node: int, coefficient: float, items: Bases) -> None:
-        if (node not in self.products and len(items) <= MAX_TERMS
+        if (node not in self.products and len(items) <= MAX_FACTORS
                 and self.graph.nodes[node].op in ARITHMETIC | {"sqrt"}):
             self.products[node] = (coefficient, items)
 
@@ -341,7 +381,10 @@ class Simplifier:
             return self.lower_product(coefficient, dict(bases))
         if len(items) > MAX_TERMS:
             return self._lower_flat(constant, items)
-        result = self._lower_grouped(constant, items) if self.group else self._lower_flat(constant, items)
+        if self.group and len(items) <= GROUP_TERMS:
+            result = self._lower_grouped(constant, items)
+        else:
+            result = self._lower_flat(constant, items)
         if self.graph.nodes[result].op in ARITHMETIC:
             self.sums[result] = (constant, items)   # the flat form, whatever the grouping
         return result
@@ -349,7 +392,7 @@ class Simplifier:
     def _lower_grouped(self, constant: float, items: Terms) -> int:
         """Common factors taken out, greedily (a multivariate Horner scheme):
         the base in most terms first, as SymPy's cse would find it.  Local:
-        the work is bounded by the form's size (at most MAX_TERMS terms)."""
+        the work is bounded by the form's size (at most GROUP_TERMS terms)."""
         terms = list(items)
         while True:
             counts: dict[int, int] = {}

@@ -14,8 +14,8 @@ double adiff_value_and_grad(const double *in, double *grad)
     const double y = in[3];
     const double t1 = x * w + b - y;
     const double f = pow(t1, 2.0);
-    const double df_dx = 2.0 * (t1 * w);
-    const double df_dw = 2.0 * (t1 * x);
+    const double df_dx = 2.0 * (w * t1);
+    const double df_dw = 2.0 * (x * t1);
     const double df_db = 2.0 * t1;
     const double df_dy = -2.0 * t1;
     grad[0] = df_dx;

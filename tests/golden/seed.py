@@ -25,8 +25,8 @@ def value_and_grad(x, w, b, y):
     x, w, b, y = float(x), float(w), float(b), float(y)
     t1 = x * w + b - y
     f = _pow(t1, 2.0)
-    df_dx = 2.0 * (t1 * w)
-    df_dw = 2.0 * (t1 * x)
+    df_dx = 2.0 * (w * t1)
+    df_dw = 2.0 * (x * t1)
     df_db = 2.0 * t1
     df_dy = -2.0 * t1
     return f, (df_dx, df_dw, df_db, df_dy)

@@ -422,3 +422,11 @@ def test_the_api_derivative_and_render():
     assert set(graph.outputs) == {(), ("x",)}
     from autodiff_cli.printing import render as print_graph
     assert print_graph(graph, "text").startswith("∂f/∂x = ")
+
+
+def test_order_two_is_not_a_hessian(run_cli):
+    code, out, err = run_cli("diff", "x^3*w", "--order", "2", "--format", "python")
+    assert code == 0, err
+    assert "def derivatives(x, w):" in out and "def hessian" not in out
+    code, out, err = run_cli("diff", "x^3*w", "--hessian", "--format", "python")
+    assert "def hessian(x, w):" in out and "def derivatives" not in out

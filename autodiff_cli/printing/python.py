@@ -175,8 +175,9 @@ def _function(printer: PythonPrinter, group: Functions, params: list[str]) -> li
     return lines
 
 
-def render_graph(graph, inline: bool = False, program: Optional[str] = None, **_ignored) -> str:
-    groups = function_groups(graph)
+def render_graph(graph, inline: bool = False, program: Optional[str] = None,
+                 hessian: Optional[bool] = None, **_ignored) -> str:
+    groups = function_groups(graph, hessian)
     printers = [PythonPrinter(graph, group.keys, inline=inline) for group in groups]
     params = list(printers[0].input_names.values())
     functions = [_function(p, g, params) for p, g in zip(printers, groups)]

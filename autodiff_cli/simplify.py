@@ -183,6 +183,8 @@ class Simplifier:
             c, bases = self.product_form(node)
             if len(bases) > MAX_FACTORS:
                 c, bases = 1.0, ((node, 1.0),)
+            if c == 0 and e > 0:
+                return self.number(0.0)      # a·0 is 0: not IEEE-exact, documented
             if c != 1:
                 c = _power(c, e)
                 if c is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from .errors import AdiffError, ExitCode
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "AdiffError", "ExitCode", "__version__"]
+__all__ = ["evaluate", "differentiate", "hessian", "AdiffError", "ExitCode", "__version__"]
 
 
 def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
@@ -28,6 +28,27 @@ def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
 
     values = {**(bindings or {}), **named}
     return run(parse(program, values, max_nodes=max_nodes), values)
+
+
+def _graph(program, max_nodes):
+    from .graph import Graph
+    from .parser import parse
+    return program if isinstance(program, Graph) else parse(program, max_nodes=max_nodes)
+
+
+def differentiate(program, wrt=None, order=1, *, max_nodes=None):
+    """The symbolic derivative of `program` (text, or a parsed Graph) as a new
+    graph: outputs[()] is the value, outputs[("x",) * order] the order-th
+    derivative with respect to each input x in `wrt` (default: every input)."""
+    from .diff import differentiate as run
+    return run(_graph(program, max_nodes), wrt, order)
+
+
+def hessian(program, wrt=None, *, max_nodes=None):
+    """The value, first derivatives (u,) and second partials (u, v), each
+    pair once, as one graph (see differentiate)."""
+    from .diff import hessian as run
+    return run(_graph(program, max_nodes), wrt)
 
 
 def main() -> None:

@@ -299,7 +299,6 @@ class Simplifier:
         items = tuple(sorted((b, e) for b, e in bases.items() if e != 0))
         if not items:
             return self.number(coefficient)
-        graph = self.graph
         if coefficient == 1 and len(items) == 1 and items[0][1] == 1:
             return items[0][0]
         key = (coefficient, items)

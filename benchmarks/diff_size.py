@@ -201,7 +201,7 @@ def sum_program(n: int) -> str:
 
 def table_sum(sizes, sympy_sizes) -> None:
     print("## sum of sin(i*x + w), i = 1..n")
-    print(f"{'n':>7} {'parse s':>8} {'eval s':>8} {'diff s':>8} {'diff/eval':>9} "
+    print(f"{'n':>7} {'parse s':>8} {'eval s':>8} {'diff s':>8} {'alone':>6} {'diff/eval':>9} "
           f"{'nodes':>8} {'derivative nodes':>16} {'SymPy s':>8}")
     for n in sizes:
         text = sum_program(n)
@@ -218,9 +218,11 @@ def table_sum(sizes, sympy_sizes) -> None:
         if sympy and n in sympy_sizes:
             theirs = _sympy_sum_time(n, SYMPY_TIMEOUT)
         ratio = (parsed + differentiated) / (parsed + evaluated)
-        print(f"{n:>7} {parsed:>8.3f} {evaluated:>8.3f} {differentiated:>8.3f} {ratio:>9.2f} "
+        print(f"{n:>7} {parsed:>8.3f} {evaluated:>8.3f} {differentiated:>8.3f} "
+              f"{differentiated / evaluated:>6.2f} {ratio:>9.2f} "
               f"{len(graph.nodes):>8} {len(derivative.nodes):>16} "
               f"{theirs if isinstance(theirs, str) else _or(theirs, '.3f'):>8}")
+    print("alone: differentiate / evaluate (forward + backward), the parse left out")
     print("diff/eval: (parse + differentiate) / (parse + evaluate), as `adiff diff` against `adiff eval`")
     print()
 

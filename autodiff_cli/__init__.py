@@ -17,7 +17,7 @@ from __future__ import annotations
 from .errors import AdiffError, ExitCode
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "derivative", "AdiffError", "ExitCode", "__version__"]
+__all__ = ["evaluate", "derivative", "differentiate", "hessian", "AdiffError", "ExitCode", "__version__"]
 
 
 def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
@@ -40,6 +40,27 @@ def derivative(program, wrt=None, order=1, hessian=False, *, gradient=False, max
     "python"|"c"|"json")."""
     from .derive import derivative as build
     return build(program, wrt, order, hessian, gradient=gradient, max_nodes=max_nodes)
+
+
+def _graph(program, max_nodes):
+    from .graph import Graph
+    from .parser import parse
+    return program if isinstance(program, Graph) else parse(program, max_nodes=max_nodes)
+
+
+def differentiate(program, wrt=None, order=1, *, max_nodes=None):
+    """The symbolic derivative of `program` (text, or a parsed Graph) as a new
+    graph: outputs[()] is the value, outputs[("x",) * order] the order-th
+    derivative with respect to each input x in `wrt` (default: every input)."""
+    from .diff import differentiate as run
+    return run(_graph(program, max_nodes), wrt, order)
+
+
+def hessian(program, wrt=None, *, max_nodes=None):
+    """The value, first derivatives (u,) and second partials (u, v), each
+    pair once, as one graph (see differentiate)."""
+    from .diff import hessian as run
+    return run(_graph(program, max_nodes), wrt)
 
 
 def main() -> None:

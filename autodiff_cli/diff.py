@@ -219,8 +219,10 @@ class _Pass:
             return found
         work, simplifier = self.work, self.simplifier
         node = work.nodes[i]
-        bound = node.inputs + (i,)
         steps, output = _template(node.op, k)
+        if len(steps) == 1 and steps[0][0] == "const":   # add's 1, sub's -1: one node for all
+            return work.constant(steps[0][1], steps[0][2])
+        bound = node.inputs + (i,)
         slots: list[int] = []
         for step in steps:
             kind = step[0]

@@ -18,13 +18,21 @@ equal subexpressions one node, and is remembered for the node it lowers to,
 so that building on it later is a dictionary lookup, not a search.
 
 Every rule is local and costs time proportional to the sizes of the forms
-it merges; forms larger than MAX_TERMS are not merged further (the node
-becomes an atom), so a 10^5-term sum is built in linear time.
+it merges; forms larger than MAX_TERMS (sums) or MAX_FACTORS (products)
+are not merged further (the node becomes an atom), so a 10^5-term sum or a
+10^4-deep chain of products is built in linear time.
+
+Two switches, which the symbolic pass sets: `expand` multiplies out
+products of small sums (c·(a + b)·m is c·a·m + c·b·m) so that like terms
+of a later derivative meet; `group` lowers a sum with its common factors
+taken out (2·a·b + 2·a·c as 2·a·(b + c)), which prints smaller.
 
 Not IEEE-exact, as in every computer algebra system: a·0 is 0 (inf·0 is
-NaN), a − a is 0 and x/x is 1 (NaN at x = NaN or 0), x^a·x^b is x^(a+b).
-What it does not do: expand products of sums, factor, cancel common
-factors of a sum, or apply function identities (log(exp(x)) stays).
+NaN), a − a is 0 and x/x is 1 (NaN at x = NaN or 0), x^a·x^b is x^(a+b),
+sqrt(u)^2 is u, 0^y is 0.  What it does not do: search, factor beyond a
+sum's common factors, cancel common factors of a numerator and a
+denominator that are sums, expand large products or powers of sums, or
+apply function identities (log(exp(x)) stays).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import math
 import re
 from typing import Iterable, Optional, Sequence
 
-from .graph import CONST, VAR, Graph
+from .graph import CONST, Graph
 from .ops import OPS
 
 # algebraic facts, as data (tinygrad keeps them so)
@@ -147,7 +155,7 @@ class Simplifier:
 
     def combine(self, terms: Sequence[tuple[int, float]]) -> int:
         """Σ coefficient·node, in normal form."""
-        constant = 0.0
+        constant = IDENTITY["add"]
         merged: dict[Bases, float] = {}
         for node, scale in terms:
             k, form = self.sum_form(node)
@@ -175,7 +183,7 @@ class Simplifier:
                 return b
             if self.value_of(b) == 1:
                 return a
-        coefficient = 1.0
+        coefficient = IDENTITY["mul"]
         merged: dict[int, float] = {}
         factors = list(factors)
         for n, node in enumerate(factors):
@@ -183,6 +191,8 @@ class Simplifier:
             c, bases = self.product_form(node)
             if len(bases) > MAX_FACTORS:
                 c, bases = 1.0, ((node, 1.0),)
+            if c == ABSORBING["mul"] and e > 0:
+                return self.number(c)        # a·0 is 0: not IEEE-exact, documented
             if c != 1:
                 c = _power(c, e)
                 if c is None:
@@ -281,7 +291,7 @@ class Simplifier:
         values = [self.value_of(i) for i in inputs]
         if None not in values:
             value = OPS[op].forward(*values)
-            if value == int(value) and abs(value) < _EXACT if math.isfinite(value) else False:
+            if math.isfinite(value) and value == int(value) and abs(value) < _EXACT:
                 return self.number(value)
         node = self.graph.add(op, inputs)
         if op == "sqrt":   # sqrt(u) is u^(1/2) to the normal forms: sqrt(u)^2·v is u·v
@@ -297,7 +307,6 @@ class Simplifier:
         items = tuple(sorted((b, e) for b, e in bases.items() if e != 0))
         if not items:
             return self.number(coefficient)
-        graph = self.graph
         if coefficient == 1 and len(items) == 1 and items[0][1] == 1:
             return items[0][0]
         key = (coefficient, items)
@@ -456,20 +465,3 @@ def _power(c: float, e: float) -> Optional[float]:
     """c^e when it is a finite real number; None otherwise."""
     value = OPS["pow"].forward(c, e)
     return value if math.isfinite(value) and value != 0 else None
-
-
-def rebuild(graph: Graph, target: Optional[Graph] = None) -> tuple[Graph, list[int]]:
-    """Every node of `graph` rebuilt through a Simplifier into `target` (a new
-    graph by default); returns the target and each old node's new id."""
-    target = target if target is not None else Graph(max_nodes=graph.max_nodes)
-    simplifier = Simplifier(target)
-    mapping: list[int] = []
-    for node in graph.nodes:
-        if node.op == VAR:
-            new = target.input(node.label)
-        elif node.op == CONST:
-            new = target.constant(node.constant, node.label)
-        else:
-            new = simplifier.add(node.op, [mapping[i] for i in node.inputs])
-        mapping.append(new)
-    return target, mapping

@@ -71,6 +71,7 @@ class Edge:
 
 @dataclass(frozen=True)
 class Part:
+    """One path's contribution to a sum at a fork."""
     via: int                 # the operation the contribution came through
     position: int
     duplicate: bool          # u is more than one of via's inputs (x·x): say which
@@ -97,6 +98,7 @@ Step = Union[Forward, Seed, At, Edge, Sum, Omitted]
 
 @dataclass
 class Explanation:
+    """The steps of both passes, and the names they use."""
     trace: Trace
     names: list[Optional[str]]     # per node; None for constants, shown by value
     generated: list[bool]
@@ -279,7 +281,8 @@ class _Flow:
         """("seed", L, 0), then per node ("at", z, 0) and its ("edge", z, k); a
         ("sum", u, 0) right after the last edge into a node fed by several."""
         remaining = list(self.counts)
-        yield "seed", self.trace.graph.output, 0
+        if self.trace.grads[self.trace.graph.output] is not None:   # a constant output takes none
+            yield "seed", self.trace.graph.output, 0
         current = None
         for i, k, j in self.edges:
             if i != current:

@@ -333,17 +333,21 @@ def test_python_hessian_and_higher_orders(tmp_path):
 
 def test_latex_is_balanced_and_compiles(tmp_path):
     latex = render(derivative(EVERY_FUNCTION, hessian=True), "latex")
+    # Greek names become commands, and w1 beside w₁ stays valid (w_{1}, w_{1}')
+    latex += render(derivative("sin(θ*w1)*w₁ + λ₂^2 + Θ"), "latex")
     assert latex.count("{") == latex.count("}")
     assert latex.count(r"\left") == latex.count(r"\right")
     assert set(re.findall(r"\\[A-Za-z]+", latex)) <= {
         r"\begin", r"\end", r"\frac", r"\partial", r"\cdot", r"\left", r"\right", r"\sin", r"\cos",
         r"\tan", r"\arcsin", r"\arccos", r"\arctan", r"\sinh", r"\cosh", r"\tanh", r"\exp", r"\log",
-        r"\sqrt", r"\operatorname", r"\max", r"\min", r"\pi", r"\mathit", r"\times"}
+        r"\sqrt", r"\operatorname", r"\max", r"\min", r"\pi", r"\mathit", r"\times", r"\theta",
+        r"\lambda", r"\Theta"}
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
         return   # the checks above stand in; CI installs texlive-latex-base
+    blocks = latex.replace("\\end{aligned}\n", "\\end{aligned}\n\\]\n\\[\n")
     document = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n\\[\n"
-                + latex + "\\]\n\\end{document}\n")
+                + blocks.rstrip().removesuffix("\\[") + "\n\\end{document}\n")
     (tmp_path / "d.tex").write_text(document)
     done = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -236,10 +236,12 @@ class Printer:
             names[name] = self._unique(self.identifier(name), taken)
         return names
 
-    @staticmethod
-    def _unique(name: str, taken: set) -> str:
+    # appended to a name until it is unique
+    suffix = "_"
+
+    def _unique(self, name: str, taken: set) -> str:
         while name in taken:
-            name += "_"
+            name += self.suffix
         taken.add(name)
         return name
 

@@ -4,6 +4,7 @@ with pdflatex (amsmath) and renders in MathJax and KaTeX."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Optional
 
 from ..render.explain import latex_escape, name_latex
@@ -13,6 +14,12 @@ _FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin"
               "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
               "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "log2": r"\log_{2}",
               "log10": r"\log_{10}", "max": r"\max", "min": r"\min"}
+
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+          "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+          "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+          "Omega"}
 
 
 class LatexPrinter(Printer):
@@ -69,7 +76,20 @@ class LatexPrinter(Printer):
     def nan(self) -> str:
         return r"\mathrm{NaN}"
 
+    suffix = "'"   # w_{1} and w_{1}' (from w1 and w₁), never w_{1}_
+
     def identifier(self, name: str) -> str:
+        # Greek letters as commands, so that pdflatex needs no Unicode set-up
+        head = name[:1]
+        described = unicodedata.name(head, "") if head else ""
+        if described.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+            word = described.split(" LETTER ", 1)[1].lower()
+            if described.startswith("GREEK CAPITAL"):
+                word = word.capitalize()
+            rest = name_latex("a" + name[1:])[1:] if len(name) > 1 else ""
+            word = {"lamda": "lambda", "Lamda": "Lambda"}.get(word, word)
+            if word in _GREEK and (not rest or rest.startswith("_")):
+                return f"\\{word}{{}}{rest}" if rest else f"\\{word}"
         return name_latex(name)
 
     def temporary(self, k: int) -> str:

@@ -76,7 +76,12 @@ def diff_command(
         check_wrt(graph, wanted)
         result = derivative(graph, wanted, order, hessian, gradient=chosen in ("python", "c"),
                             max_nodes=max_nodes)
-        options = dict(inline=inline, program=shown, values=_values(result, bindings), hessian=hessian)
+        if not any(result.outputs):
+            print("adiff: warning: the program has no inputs: there is nothing to differentiate",
+                  file=sys.stderr)
+        # text and json show each derivative's value; code and LaTeX have no place for one
+        values = _values(result, bindings) if chosen in ("text", "json") else None
+        options = dict(inline=inline, program=shown, values=values, hessian=hessian)
         if name is not None:
             options["name"] = name
         text = render(result, chosen, **options)

@@ -350,6 +350,8 @@ from .commands import eval as eval_command, explain as explain_command, graph as
 COMMANDS = (eval_command, explain_command, graph_command)
 from .commands import minimize as minimize_command, plot as plot_command  # noqa: E402
 COMMANDS += (minimize_command, plot_command)
+from .commands import diff as diff_command  # noqa: E402
+COMMANDS += (diff_command,)
 
 
 @app.command("help", context_settings={"help_option_names": HELP_OPTIONS})

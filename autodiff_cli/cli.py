@@ -348,6 +348,8 @@ def run() -> None:
 # each command registers itself on `app` as it is imported
 from .commands import eval as eval_command, explain as explain_command, graph as graph_command  # noqa: E402
 COMMANDS = (eval_command, explain_command, graph_command)
+from .commands import minimize as minimize_command, plot as plot_command  # noqa: E402
+COMMANDS += (minimize_command, plot_command)
 
 
 @app.command("help", context_settings={"help_option_names": HELP_OPTIONS})

@@ -18,6 +18,7 @@ are dropped at the end.  Everything is a loop: no recursion over graphs.
 from __future__ import annotations
 
 import difflib
+import math
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
@@ -145,13 +146,16 @@ class _Pass:
     def __init__(self, graph: Graph):
         self.source = graph
         work = Graph()
-        work.nodes = [Node(n.id, n.op, n.inputs, n.label, n.constant) for n in graph.nodes]
+        # the program's nodes are shared, not copied: the pass never changes them
+        work.nodes = list(graph.nodes)
         work.inputs = dict(graph.inputs)
-        for n in work.nodes:
-            if n.op == CONST:
-                work._shared.setdefault((CONST, repr(n.constant)), n.id)
-            elif n.op != VAR:
-                work._shared.setdefault((n.op, n.inputs), n.id)
+        work._shared = dict(graph._shared)
+        if not work._shared:   # a graph put together by hand
+            for n in work.nodes:
+                if n.op == CONST:
+                    work._shared.setdefault((CONST, repr(n.constant)), n.id)
+                elif n.op != VAR:
+                    work._shared.setdefault((n.op, n.inputs), n.id)
         limit = graph.max_nodes
         # room for the nodes that pruning drops; the pruned result is checked exactly
         work.max_nodes = None if limit is None else 4 * limit + 100_000
@@ -190,26 +194,35 @@ class _Pass:
             elif i in wanted:
                 needs[i] = 1
         value_of = simplifier.value_of
-        pending: dict[int, list[int]] = {output: [simplifier.number(1.0)]} if needs[output] else {}
+        # each node's contributions: one node id, or a list of them where paths meet
+        pending: dict = {output: simplifier.number(1.0)} if needs[output] else {}
+        product = simplifier.product
         for i, flowing in reverse(work, needs, output):
             parts = pending.pop(i, None)
-            if not parts:
+            if parts is None:
                 continue
-            upstream = parts[0] if len(parts) == 1 else simplifier.sum(parts)
+            upstream = parts if type(parts) is int else simplifier.sum(parts)
             if value_of(upstream) == 0:
                 continue
             for k, j in flowing:
                 local = self.partial(i, k)
                 if value_of(local) == 0:
                     continue
-                pending.setdefault(j, []).append(simplifier.product((upstream, local)))
+                contribution = product((upstream, local))
+                before = pending.get(j)
+                if before is None:
+                    pending[j] = contribution
+                elif type(before) is int:
+                    pending[j] = [before, contribution]
+                else:
+                    before.append(contribution)
         result = {}
         for name in names:
             parts = pending.get(work.inputs[name])
-            if not parts:
+            if parts is None:
                 result[name] = simplifier.number(0.0)
             else:
-                result[name] = parts[0] if len(parts) == 1 else simplifier.sum(parts)
+                result[name] = parts if type(parts) is int else simplifier.sum(parts)
         return result
 
     def partial(self, i: int, k: int) -> int:
@@ -276,7 +289,9 @@ class _Pass:
         mapping = [-1] * len(nodes)
         for name in source.inputs:
             mapping[work.inputs[name]] = target.input(name)
-        add, constant = target.add, target.constant
+        constant = target.constant
+        new_nodes, shared = target.nodes, target._shared
+        limit = source.max_nodes if source.max_nodes is not None else math.inf
         for node in nodes:
             i = node.id
             if not live[i] or node.op == VAR:
@@ -288,7 +303,14 @@ class _Pass:
                 new = simplifier.lower_sum(k, {
                     tuple(sorted((mapping[b], e) for b, e in bases)): c for bases, c in terms})
             else:
-                new = add(node.op, tuple([mapping[j] for j in node.inputs]))
+                inputs = tuple([mapping[j] for j in node.inputs])
+                new = shared.get((node.op, inputs))
+                if new is None:
+                    new = len(new_nodes)
+                    if new >= limit:
+                        raise self._too_large()
+                    new_nodes.append(Node(new, node.op, inputs, None, None))
+                    shared[(node.op, inputs)] = new
             if node.label is not None and node.op != CONST:
                 target.name(new, node.label)
             mapping[i] = new

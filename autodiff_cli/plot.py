@@ -150,16 +150,10 @@ def legend_name(graph: Graph) -> str:
 
 def _kink_nodes(graph: Graph) -> list[int]:
     """Nodes the output depends on whose op has a kink."""
-    reached = [False] * len(graph.nodes)
-    reached[graph.output] = True
+    from .walk import reverse
     found = []
-    for i in range(graph.output, -1, -1):
-        if not reached[i]:
-            continue
-        node = graph.nodes[i]
-        for j in node.inputs:
-            reached[j] = True
-        op = OPS.get(node.op)
+    for i, _ in reverse(graph, [True] * len(graph.nodes)):   # the reverse walk, every edge
+        op = OPS.get(graph.nodes[i].op)
         if op is not None and op.kink is not None:
             found.append(i)
     found.reverse()

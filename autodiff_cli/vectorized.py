@@ -251,19 +251,20 @@ class Vectorized:
             rows = lengths.pop() if lengths else _length(columns)
         return found, rows
 
-    def __call__(self, columns, *, first_row: int = 1) -> dict[str, np.ndarray]:
-        """The output columns for a batch of rows; warnings gather in self.warnings."""
-        values, rows = self.input_columns(columns)
+    def __call__(self, columns, *, rows: Optional[int] = None, first_row: int = 1) -> dict[str, np.ndarray]:
+        """The output columns for a batch of rows; warnings gather in self.warnings.
+        `rows` is needed only when no input comes from a column."""
+        values, rows = self.input_columns(columns, rows)
         return self.run(values, rows, first_row)
 
     def run(self, inputs: Mapping, rows: int, first_row: int = 1) -> dict[str, np.ndarray]:
         names = self.columns
         result = {name: np.empty(rows, dtype=np.float64) for name in names}
-        self._input_warnings(inputs, rows, first_row)
         for i, head, reason in self.constant_warnings:
             self.warnings.add(("non-finite", i, head, reason), rows, first_row,
                               lambda h=head, r=reason, i=i: BatchWarning("non-finite", i, h, f": {r}"))
         with np.errstate(all="ignore"):
+            self._input_warnings(inputs, rows, first_row)
             for start in range(0, rows, self.block_rows):
                 stop = min(rows, start + self.block_rows)
                 # a bound input is still differentiated: a column of its value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Optional
 
 from .errors import AdiffError
 
@@ -31,24 +31,10 @@ def parse_value(name: str, text: str) -> float:
     raise AdiffError("binding", f"--{name}: '{text}' is not a number", hint=hint)
 
 
-def parse_bindings(args: Iterable[str], assignments: Iterable[str] = ()) -> dict[str, float]:
-    """`--name value` / `--name=value` pairs, plus `NAME=VALUE` strings from --var."""
-    pairs: list[tuple[str, str]] = []
-    args = list(args)
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if not arg.startswith("--") or len(arg) == 2:
-            raise AdiffError("usage", f"unexpected argument '{arg}'",
-                             hint="bind inputs as --name value, e.g. --x 2")
-        name, eq, value = arg[2:].partition("=")
-        if not eq:
-            if i + 1 >= len(args):
-                raise AdiffError("binding", f"--{name} has no value", hint=f"give one: --{name} 1")
-            value = args[i + 1]
-            i += 1
-        pairs.append((name, value))
-        i += 1
+def parse_bindings(bindings: Iterable, assignments: Iterable[str] = ()) -> dict[str, float]:
+    """Bindings (arguments.Binding: a name and its text) plus `NAME=VALUE`
+    strings from --var, as numbers."""
+    pairs: list[tuple[str, Optional[str]]] = [(b.name, b.value) for b in bindings]
     for assignment in assignments:
         name, eq, value = assignment.partition("=")
         if not eq:
@@ -56,12 +42,14 @@ def parse_bindings(args: Iterable[str], assignments: Iterable[str] = ()) -> dict
                              hint="for example --var json=2")
         pairs.append((name.strip(), value))
 
-    bindings: dict[str, float] = {}
+    values: dict[str, float] = {}
     for name, value in pairs:
         if not _NAME.match(name):
             raise AdiffError("binding", f"'{name}' is not a name that a program can use",
                              hint="names start with a letter or _, then letters, digits or _")
-        if name in bindings:
+        if value is None:
+            raise AdiffError("binding", f"--{name} has no value", hint=f"give one: --{name} 1")
+        if name in values:
             raise AdiffError("binding", f"{name} is bound twice", hint="bind each input once")
-        bindings[name] = parse_value(name, value)
-    return bindings
+        values[name] = parse_value(name, value)
+    return values

@@ -83,9 +83,11 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
         # 100,000-character one must not flood the terminal
         shown = [shorten(name) for name in missing[:_LISTED]]
         more = f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
-        raise AdiffError("unbound", f"no value for input{plural} {', '.join(shown)}{more}",
-                         line=line, column=column, source=graph.source,
-                         hint="bind with " + " ".join(f"--{name} 1" for name in shown) + more)
+        error = AdiffError("unbound", f"no value for input{plural} {', '.join(shown)}{more}",
+                           line=line, column=column, source=graph.source,
+                           hint="bind with " + " ".join(f"--{name} 1" for name in shown) + more)
+        error.missing, error.more = shown, more   # for the command line's hint
+        raise error
     values = {name: float(bindings[name]) if name in bindings else graph.defaults[name]
               for name in graph.inputs}
     for name, value in values.items():

@@ -1,0 +1,70 @@
+"""adiff explain: the forward and backward passes, step by step, in the article's notation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..cli import FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, guarded, in_range, load, output, print_json, warn
+from ..errors import AdiffError
+
+HELP = """Show the forward and backward passes of PROGRAM step by step.
+
+The forward pass one line per operation, then the backward pass from the
+output back in the notation of the chain rule: each input's gradient as
+the upstream gradient times the local derivative, written as a formula and
+as a number, and sums where paths meet.  Unnamed intermediate values get
+short names (p, a, d, ...) in the forward pass; the output is L unless the
+program names it.  Bind inputs as for eval.
+
+\b
+Examples:
+  adiff explain "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5
+  adiff explain "p = x*w; a = p + b; d = a - y; L = d^2" --x 2 --w 3 --b 1 --y 5
+  adiff explain "x*x" --x 3 --format latex
+  adiff explain -f samples/tanh_neuron.adiff --format json --max-steps 0
+"""
+
+
+@app.command("explain", help=HELP, **READS_A_PROGRAM)
+def explain_command(
+    ctx: typer.Context,
+    program: Optional[str] = PROGRAM,
+    file: Optional[Path] = FILE,
+    format: Optional[str] = typer.Option(None, "--format", metavar="text|markdown|latex|json", show_default=False,
+                                         help="text (the default), markdown, latex or json."),
+    json: bool = typer.Option(False, "--json", help="The same as --format json."),
+    max_steps: int = typer.Option(100, "--max-steps", metavar="N", show_default=False,
+                                  help="Show at most N lines of each pass and of the gradient "
+                                       "(default 100); 0 shows everything."),
+    var: List[str] = VAR,
+    max_nodes: int = MAX_NODES,
+) -> None:
+    chosen = "json" if json and format is None else (format or "text")
+
+    def body() -> None:
+        from ..evaluator import evaluate
+        from ..explain import explain
+        from ..render import explain as render
+
+        if json and format not in (None, "json"):
+            raise AdiffError("usage", f"--json and --format {format} ask for two outputs: give one")
+        if chosen not in render.FORMATS:
+            raise AdiffError("usage", f"--format: unknown format '{chosen}'",
+                             hint="one of: " + ", ".join(render.FORMATS))
+        in_range("--max-steps", max_steps, 0)
+        in_range("--max-nodes", max_nodes, 1)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        trace = evaluate(graph, bindings)
+        warn(trace.warnings)
+        explanation = explain(trace, max_steps)
+        if chosen == "json":
+            print_json(render.document(explanation, shown, trace.warnings))
+        else:
+            with output():
+                sys.stdout.write(render.RENDERERS[chosen](explanation))
+
+    guarded(chosen == "json", body)

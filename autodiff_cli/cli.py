@@ -93,11 +93,12 @@ class ProgramCommand(TyperCommand):
         if not args or ctx.resilient_parsing:   # help, or shell completion: Click's own reading
             return super().parse_args(ctx, args)
         try:
-            arguments = split(list(args), *self.option_words())
+            arguments = split(list(args), *self.option_words(), getattr(self, "positionals", 1))
         except AdiffError as error:
             fail(error, wants_json(args))
         ctx.meta[_ARGUMENTS] = arguments
-        words = arguments.options + (["--", arguments.program] if arguments.program is not None else [])
+        words = arguments.options + (["--", arguments.program, *arguments.rest]
+                                     if arguments.program is not None else [])
         try:
             return super().parse_args(ctx, words)
         except click_errors.NoArgsIsHelpError:
@@ -346,7 +347,8 @@ def run() -> None:
 
 # each command registers itself on `app` as it is imported
 from .commands import eval as eval_command, explain as explain_command, graph as graph_command  # noqa: E402
-COMMANDS = (eval_command, explain_command, graph_command)
+from .commands import batch as batch_command  # noqa: E402
+COMMANDS = (eval_command, explain_command, graph_command, batch_command)
 
 
 @app.command("help", context_settings={"help_option_names": HELP_OPTIONS})

@@ -348,7 +348,8 @@ class Writer:
         self.stream.write(buffer.getvalue())
 
     def _jsonl(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str]) -> None:
-        dumps = json.dumps
+        def dumps(value, **options):
+            return json.dumps(value, ensure_ascii=False, **options)
         def numbers(name):
             return [_json_float(v) for v in frame[name].to_list()]
         keep_cells = [[dumps(v, default=str) for v in frame[name].to_list()] for name in keep]

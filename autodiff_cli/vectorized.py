@@ -52,6 +52,10 @@ _NEEDS_OUT = {"div", "pow", "tan", "tanh", "exp", "sqrt", "sigmoid"}
 _NEEDS_NOTHING = {"add", "sub", "neg", "sign", "step"}
 
 
+# the output's gradient, d output / d output
+ONE = 1.0
+
+
 def _text(x: float) -> str:
     return "NaN" if x != x else _fmt(x)
 
@@ -270,9 +274,8 @@ class Vectorized:
                 # a bound input is still differentiated: a column of its value
                 block = {name: (v[start:stop] if isinstance(v, np.ndarray) else np.full(stop - start, v))
                          for name, v in inputs.items()}
-                out = self._block(block, stop - start, first_row + start)
-                for name, array in zip(names, out):
-                    result[name][start:stop] = array
+                self._block(block, stop - start, first_row + start,
+                            [result[name][start:stop] for name in names])
         return result
 
     def _input_warnings(self, inputs: Mapping, rows: int, first_row: int) -> None:
@@ -295,7 +298,8 @@ class Vectorized:
                                   lambda n=name, t=_text(v): BatchWarning("binding", self.graph.inputs[n],
                                                                           f"input {n} is {t}"))
 
-    def _block(self, inputs: Mapping, rows: int, first_row: int) -> list:
+    def _block(self, inputs: Mapping, rows: int, first_row: int, into: list) -> None:
+        """One block of rows, forward then reverse; the output columns are written `into`."""
         graph = self.graph
         nodes = graph.nodes
         needs, live, constant = self.needs, self.live, self.constant
@@ -320,14 +324,15 @@ class Vectorized:
             for j in free_after[i]:
                 values[j] = None
         if not self.gradient:
-            return [_full(values[i], rows) for i in self.outputs.values()]
+            for target, i in zip(into, self.outputs.values()):
+                target[...] = values[i]
+            return
         grads = self._backward(values, rows, first_row)
-        result = [_full(values[graph.output], rows)]
-        for name in self.wrt:
+        into[0][...] = values[graph.output]
+        for target, name in zip(into[1:], self.wrt):
             g = grads[graph.inputs[name]]
             # + 0.0 turns -0.0 into 0.0, as the scalar pass's 0.0 + contribution does
-            result.append(_full(0.0 if g is None else g, rows) + 0.0)
-        return result
+            np.add(0.0 if g is None else g, 0.0, out=target)
 
     def _forward_warning(self, i: int, op_name: str, args: list, out, first_row: int) -> None:
         bad = ~np.isfinite(out)
@@ -367,7 +372,7 @@ class Vectorized:
         output = graph.output
         grads: list = [None] * len(nodes)
         owned = [False] * len(nodes)
-        grads[output] = 1.0
+        grads[output] = ONE
         warnings = self.warnings
         square = self.square
         for i in range(output, -1, -1):
@@ -409,7 +414,8 @@ class Vectorized:
                         partial = 2.0 * args[0]  # b * a^(b-1) at b = 2: exactly 2a
                     else:
                         partial = ARRAY_PARTIALS[op_name][k](*args, out)
-                    contribution = upstream * partial
+                    # 1.0 * partial is partial, bit for bit: no work at the output
+                    contribution = partial if upstream is ONE else upstream * partial
                     checked = False
                 if mask is not False:
                     contribution = np.where(mask, 0.0, contribution)
@@ -425,6 +431,8 @@ class Vectorized:
                     grads[j] = contribution
                     if contribution is upstream:
                         owned[j] = transfer
+                    elif upstream is ONE:
+                        owned[j] = False  # the partial itself, which may be a node's value
                     else:
                         owned[j] = isinstance(contribution, np.ndarray) and contribution.shape == (rows,)
                 elif owned[j]:

@@ -13,7 +13,6 @@ PyArrow never slow down the other commands.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import os
 import sys

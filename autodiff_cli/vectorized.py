@@ -50,6 +50,9 @@ BLOCK_BYTES = 256 * 2 ** 20
 # what an op's partials, kinks and masks read: its inputs' values, its own output
 _NEEDS_OUT = {"div", "pow", "tan", "tanh", "exp", "sqrt", "sigmoid"}
 _NEEDS_NOTHING = {"add", "sub", "neg", "sign", "step"}
+# ops whose output is finite wherever their inputs are: their forward values need no check
+_FINITE = {"neg", "sin", "cos", "tan", "atan", "tanh", "sigmoid", "softplus", "abs", "sign", "step",
+           "relu", "max", "min", "atan2"}
 
 
 # the output's gradient, d output / d output
@@ -319,7 +322,7 @@ class Vectorized:
             else:
                 out = ARRAY_FORWARD[node.op](*args)
             values[i] = out
-            if not _all_finite(out):
+            if node.op not in _FINITE and not _all_finite(out):
                 self._forward_warning(i, node.op, args, out, first_row)
             for j in free_after[i]:
                 values[j] = None
@@ -373,7 +376,6 @@ class Vectorized:
         grads: list = [None] * len(nodes)
         owned = [False] * len(nodes)
         grads[output] = ONE
-        warnings = self.warnings
         square = self.square
         for i in range(output, -1, -1):
             node = nodes[i]

@@ -315,3 +315,26 @@ def test_batch_is_not_imported_by_other_commands():
 def test_in_process_help_lists_batch():
     out = cli("batch", "--help")
     assert out.exit_code == 0 and "--chunk-rows" in out.stdout
+
+
+def test_the_progress_bar_draws_once_the_run_takes_a_moment(monkeypatch):
+    from autodiff_cli.commands.batch import _Progress
+    progress = _Progress()
+    progress(10, 100, 1000)          # too soon: nothing drawn
+    assert progress.bar is None
+    monkeypatch.setattr(_Progress, "DELAY", 0.0)
+    progress(20, 200, 1000)
+    assert progress.bar is not None
+    task = progress.bar.tasks[0]
+    assert task.completed == 200 and task.total == 1000 and task.fields["rows"] == "20"
+    progress.stop()
+
+
+def test_json_summary_records_a_failure(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("x\n1\nzz\n")
+    summary = tmp_path / "s.json"
+    out = run("batch", "x", str(source), "--json-summary", str(summary))
+    assert out.exit_code == 2
+    doc = json.loads(summary.read_text())
+    assert doc["error"]["kind"] == "data" and "'zz' is not a number" in doc["error"]["message"]

@@ -86,6 +86,10 @@ def batch_command(
             raise AdiffError("usage", "the program cannot come from standard input in adiff batch: "
                              "the points do", hint="give the program as text or with -f FILE")
         if points is None:
+            if sys.stdin is None or sys.stdin.isatty():
+                raise AdiffError("usage", "no points: give INPUT, a .csv, .jsonl or .parquet file, "
+                                 "or pipe them to standard input",
+                                 hint="for example: adiff batch \"x^2\" points.csv")
             points = "-"
         graph, bindings, shown = load(ctx, text, file, var, max_nodes)
         wanted = names_to_list(wrt)

@@ -419,7 +419,11 @@ class Writer:
         table = frame.to_arrow()
         if self._parquet is None:
             # to the temporary file by its path: through a Python file object it was 3x slower
-            self._parquet = pq.ParquetWriter(self.temporary or self.stream, table.schema)
+            # no dictionary for the doubles: each row group would try one on its
+            # first 131,072 distinct values and then give up, at twice the cost
+            text = [f.name for f in table.schema if not (f.type.equals("double") or f.type.equals("float"))]
+            self._parquet = pq.ParquetWriter(self.temporary or self.stream, table.schema,
+                                             use_dictionary=text or False)
         self._parquet.write_table(table)
 
     def finish(self, empty_frame) -> None:
@@ -493,7 +497,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
     reader = Reader(source, in_fmt, chunk_rows, inputs)
     writer = None
     try:
-        known = in_fmt != "jsonl"
+        # a JSONL file names its columns line by line; an empty file (no header) has no rows to check
+        known = in_fmt != "jsonl" and bool(reader.columns)
         _check_columns(reader.columns if known else None, inputs, keep, program, graph, bindings)
         reader.set_numeric(inputs)
         gradients = {name: f"grad_{name}" for name in program.wrt}
@@ -503,7 +508,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
         clock = time.perf_counter()
         for chunk in reader.chunks():
             frame = chunk.frame
-            if not known:
+            if in_fmt == "jsonl":
                 _check_columns(frame.columns, inputs, keep, program, graph, bindings, jsonl=True)
             now = time.perf_counter()
             summary.seconds["read"] += now - clock

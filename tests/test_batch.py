@@ -217,6 +217,8 @@ def test_empty_input_gives_a_header(tmp_path):
     assert out.stdout.splitlines() == ["x,w,value,grad_x,grad_w"]
     out = run("batch", "x*w", str(source), "-o", str(tmp_path / "o.parquet"))
     assert out.exit_code == 0 and pq.read_table(tmp_path / "o.parquet").column_names[-1] == "grad_w"
+    out = run("batch", "x*w", "-", input="")   # not even a header
+    assert out.exit_code == 0 and out.stdout.splitlines() == ["x,w,value,grad_x,grad_w"]
 
 
 def test_a_failed_run_leaves_the_old_output_file_as_it_was(tmp_path):

@@ -43,7 +43,7 @@ def wants_json(words: Iterable[str]) -> bool:
     """Whether a failure should also print a JSON error document."""
     words = list(words)
     for i, word in enumerate(words):
-        if word == "--json" or word in ("--format=json", "--out-format=json"):
+        if word == "--json" or word.startswith("--json=") or word == "--format=json":
             return True
         if word == "--format" and i + 1 < len(words) and words[i + 1] == "json":
             return True

@@ -97,8 +97,9 @@ class ProgramCommand(TyperCommand):
         except AdiffError as error:
             fail(error, wants_json(args))
         ctx.meta[_ARGUMENTS] = arguments
-        words = arguments.options + (["--", arguments.program, *arguments.rest]
-                                     if arguments.program is not None else [])
+        # "--" even with no program: words were given, so this is no call for help
+        words = arguments.options + ["--"] + ([arguments.program, *arguments.rest]
+                                              if arguments.program is not None else [])
         try:
             return super().parse_args(ctx, words)
         except click_errors.NoArgsIsHelpError:
@@ -347,8 +348,11 @@ def run() -> None:
 
 # each command registers itself on `app` as it is imported
 from .commands import eval as eval_command, explain as explain_command, graph as graph_command  # noqa: E402
+COMMANDS = (eval_command, explain_command, graph_command)
+from .commands import minimize as minimize_command, plot as plot_command  # noqa: E402
+COMMANDS += (minimize_command, plot_command)
 from .commands import batch as batch_command  # noqa: E402
-COMMANDS = (eval_command, explain_command, graph_command, batch_command)
+COMMANDS += (batch_command,)
 
 
 @app.command("help", context_settings={"help_option_names": HELP_OPTIONS})

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping, Optional
 from .errors import AdiffError, shorten
 from .graph import CONST, VAR, Graph
 from .ops import OPS
+from .walk import masked, reverse
 
 
 @dataclass(frozen=True)
@@ -137,17 +138,11 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
     Only nodes that the output depends on pass gradients on, so a dead
     branch's infinite partial cannot leak into an input it shares.
     """
-    nodes = graph.nodes
     isfinite = math.isfinite
-    output = graph.output
     grads: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
-    grads[output] = 1.0
-    reached = [False] * len(nodes)
-    reached[output] = True
-    for i in range(output, -1, -1):
-        node = nodes[i]
-        if not (reached[i] and needs_grad[i] and node.inputs):
-            continue
+    grads[graph.output] = 1.0
+    for i, flowing in reverse(graph, needs_grad):
+        node = graph.nodes[i]
         op = OPS[node.op]
         args = [values[j] for j in node.inputs]
         upstream, out = grads[i], values[i]
@@ -157,17 +152,15 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
                 "kink", f"{describe(graph, i)}: {node.op} is not differentiable at "
                 f"{', '.join(_fmt(a) for a in args)}; adiff takes its local derivative "
                 f"there as {used}, as PyTorch does", i))
-        for k, j in enumerate(node.inputs):
-            if needs_grad[j]:
-                reached[j] = True
-                if op.mask is not None and op.mask(k, *args):
-                    continue  # a structural zero: nothing flows, whatever comes down
-                contribution = upstream * op.partials[k](*args, out)
-                grads[j] += contribution
-                if not isfinite(contribution) and isfinite(upstream):
-                    warnings.append(EvalWarning(
-                        "gradient", f"{describe(graph, i)}: the gradient flowing to "
-                        f"{describe(graph, j)} is {_fmt(contribution)}", j))
+        for k, j in flowing:
+            if masked(op, k, args):
+                continue  # a structural zero: nothing flows, whatever comes down
+            contribution = upstream * op.partials[k](*args, out)
+            grads[j] += contribution
+            if not isfinite(contribution) and isfinite(upstream):
+                warnings.append(EvalWarning(
+                    "gradient", f"{describe(graph, i)}: the gradient flowing to "
+                    f"{describe(graph, j)} is {_fmt(contribution)}", j))
     return grads
 
 
@@ -194,7 +187,6 @@ def edges(trace: Trace) -> list[Edge]:
             partial = contribution = None
             if grads[j] is not None:
                 partial = op.partials[k](*args, values[node.id])
-                masked = op.mask is not None and op.mask(k, *args)
-                contribution = 0.0 if masked else grads[node.id] * partial
+                contribution = 0.0 if masked(op, k, args) else grads[node.id] * partial
             result.append(Edge(j, node.id, k, partial, contribution))
     return result

@@ -22,6 +22,7 @@ from .evaluator import Trace
 from .formula import Term, name, num, operation, partial
 from .graph import CONST, VAR, Graph
 from .ops import CONSTANTS, OPS
+from .walk import reverse
 
 DEFAULT_MAX_STEPS = 100
 
@@ -264,16 +265,8 @@ class _Flow:
         self.trace = trace
         graph, grads = trace.graph, trace.grads
         self.edges: list[tuple[int, int, int]] = []   # (node, position, input)
-        reached = [False] * len(graph.nodes)
-        reached[graph.output] = True
-        for i in range(graph.output, -1, -1):
-            node = graph.nodes[i]
-            if not (reached[i] and grads[i] is not None and node.inputs):
-                continue
-            for k, j in enumerate(node.inputs):
-                if grads[j] is not None:
-                    reached[j] = True
-                    self.edges.append((i, k, j))
+        for i, flowing in reverse(graph, [g is not None for g in grads]):
+            self.edges.extend((i, k, j) for k, j in flowing)
         self.counts = [0] * len(graph.nodes)          # edges into each node
         for _, _, j in self.edges:
             self.counts[j] += 1

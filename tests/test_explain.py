@@ -150,7 +150,7 @@ def test_seed_json(run_cli):
 
 
 def test_unknown_format_is_bad_input(run_cli):
-    code, _, err = run_cli("explain", SEED, *POINT, "--format", "html")
+    code, _, err = run_cli("explain", SEED, *POINT, "--format", "pdf")
     assert code == 2
     assert "unknown format" in err
 

@@ -219,3 +219,19 @@ def test_warnings_are_counted_with_the_first_row():
     messages = [w.message for w in f.warnings]
     assert "node 1 (log(x)) is NaN in 2 rows (first: row 2): log of a negative number" in messages
     assert "node 1 (log(x)) is -inf in 1 row (row 5): log of zero" in messages
+
+
+def test_the_hessian_graph_of_adiff_diff_evaluates_over_columns():
+    # --hessian is then: build diff.hessian(graph), evaluate its outputs;
+    # f = x^2 * w + sin(w): fx = 2xw, fw = x^2 + cos(w), fxx = 2w, fxw = 2x, fww = -sin(w)
+    from autodiff_cli.diff import hessian
+    graph = hessian(parse("x^2 * w + sin(w)"))
+    xs, ws = np.array([0.5, -2.0, 3.0]), np.array([1.5, 0.0, -0.25])
+    found = evaluate_outputs(graph, {"x": xs, "w": ws})
+    expected = {(): xs ** 2 * ws + np.sin(ws), ("x",): 2 * xs * ws, ("w",): xs ** 2 + np.cos(ws),
+                ("x", "x"): 2 * ws, ("x", "w"): 2 * xs, ("w", "w"): -np.sin(ws)}
+    assert set(found) == set(expected)
+    for key, want in expected.items():
+        np.testing.assert_allclose(found[key], want, rtol=1e-14, atol=1e-15, err_msg=str(key))
+    assert Vectorized(graph, gradient=False).columns == ["value", "grad_x", "grad_w", "hess_x_x",
+                                                          "hess_x_w", "hess_w_w"]

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from ..cli import FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, guarded, in_range, load, output, print_json, warn
-from ..errors import AdiffError
+from ..errors import AdiffError, ExitCode
 
 HELP = """Show the forward and backward passes of PROGRAM step by step.
 
@@ -26,6 +26,7 @@ Examples:
   adiff explain "p = x*w; a = p + b; d = a - y; L = d^2" --x 2 --w 3 --b 1 --y 5
   adiff explain "x*x" --x 3 --format latex
   adiff explain -f samples/tanh_neuron.adiff --format json --max-steps 0
+  adiff explain "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --format html -o seed.html
 """
 
 
@@ -34,9 +35,14 @@ def explain_command(
     ctx: typer.Context,
     program: Optional[str] = PROGRAM,
     file: Optional[Path] = FILE,
-    format: Optional[str] = typer.Option(None, "--format", metavar="text|markdown|latex|json", show_default=False,
-                                         help="text (the default), markdown, latex or json."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="text|markdown|latex|json|html",
+                                         show_default=False,
+                                         help="text (the default), markdown, latex, json, or html: one "
+                                              "self-contained page that steps through the passes on "
+                                              "the graph (every step; --max-steps does not apply)."),
     json: bool = typer.Option(False, "--json", help="The same as --format json."),
+    output_file: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                               help="Write to FILE instead of standard output."),
     max_steps: int = typer.Option(100, "--max-steps", metavar="N", show_default=False,
                                   help="Show at most N lines of each pass and of the gradient "
                                        "(default 100); 0 shows everything."),
@@ -52,19 +58,48 @@ def explain_command(
 
         if json and format not in (None, "json"):
             raise AdiffError("usage", f"--json and --format {format} ask for two outputs: give one")
-        if chosen not in render.FORMATS:
+        formats = (*render.FORMATS, "html")
+        if chosen not in formats:
             raise AdiffError("usage", f"--format: unknown format '{chosen}'",
-                             hint="one of: " + ", ".join(render.FORMATS))
+                             hint="one of: " + ", ".join(formats))
         in_range("--max-steps", max_steps, 0)
         in_range("--max-nodes", max_nodes, 1)
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
         trace = evaluate(graph, bindings)
         warn(trace.warnings)
+        if chosen == "html":
+            from ..render import html
+            if html.too_large(trace):
+                print(f"adiff: warning: {html.too_large_message(trace)}", file=sys.stderr)
+            _write(html.page(trace, shown, trace.warnings,
+                             note=lambda text: print(f"adiff: note: {text}", file=sys.stderr)),
+                   output_file)
+            return
         explanation = explain(trace, max_steps)
-        if chosen == "json":
+        if chosen == "json" and output_file is None:
             print_json(render.document(explanation, shown, trace.warnings))
+        elif chosen == "json":
+            import io
+
+            from ..render.json import write
+            buffer = io.StringIO()
+            write(render.document(explanation, shown, trace.warnings), buffer)
+            _write(buffer.getvalue(), output_file)
         else:
-            with output():
-                sys.stdout.write(render.RENDERERS[chosen](explanation))
+            _write(render.RENDERERS[chosen](explanation), output_file)
 
     guarded(chosen == "json", body)
+
+
+def _write(text: str, target: Optional[Path]) -> None:
+    """To standard output, or whole to FILE (-o)."""
+    if target is None:
+        with output():
+            sys.stdout.write(text)
+        return
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise AdiffError("file", f"cannot write {target}: {error.strerror or error}",
+                         exit_code=ExitCode.FAILURE) from None
+    print(f"adiff: wrote {target}", file=sys.stderr)

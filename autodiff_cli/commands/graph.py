@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ..cli import FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, guarded, in_range, load, output, print_json, warn
+from ..cli import DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, guarded, in_range, load, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def graph_command(
                                          help="dot (Graphviz, the default), mermaid (Markdown), "
                                               "tree (terminal) or json."),
     json: bool = typer.Option(False, "--json", help="The same as --format json."),
+    digits: int = DIGITS,
     render_to: Optional[Path] = typer.Option(None, "--render", metavar="FILE",
                                              help="Draw to FILE (.svg, .png or .pdf) with Graphviz's dot."),
     var: List[str] = VAR,
@@ -60,6 +61,7 @@ def graph_command(
             raise AdiffError("usage", f"--render draws the DOT figure with Graphviz; it cannot also "
                              f"print --format {chosen}", hint="give --render FILE or --format, not both")
         in_range("--max-nodes", max_nodes, 1)
+        in_range("--digits", digits, 1, 17)
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
         bound = all(name in bindings or name in graph.defaults for name in graph.inputs)
         trace = evaluate(graph, bindings) if bound else None
@@ -70,25 +72,25 @@ def graph_command(
             print(f"adiff: warning: drawing the structure only: no value for {', '.join(missing[:5])}"
                   + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""), file=sys.stderr)
         if render_to is not None:
-            _render_with_graphviz(graph, trace, render_to)
+            _render_with_graphviz(graph, trace, render_to, digits)
         elif chosen == "json":
             from ..render.json import graph_document
             print_json(graph_document(graph, trace, shown))
         elif chosen == "tree":
             from ..render.tree import render
             with output():
-                render(graph, trace, sys.stdout)
+                render(graph, trace, sys.stdout, digits)
         else:
             from ..render.dot import dot
             from ..render.figure import figure
             from ..render.mermaid import mermaid
             with output():
-                sys.stdout.write((dot if chosen == "dot" else mermaid)(figure(graph, trace)))
+                sys.stdout.write((dot if chosen == "dot" else mermaid)(figure(graph, trace, digits)))
 
     guarded(chosen == "json", body)
 
 
-def _render_with_graphviz(graph: "Graph", trace, target: Path) -> None:
+def _render_with_graphviz(graph: "Graph", trace, target: Path, digits: int) -> None:
     import shutil
     import subprocess
 
@@ -108,7 +110,7 @@ def _render_with_graphviz(graph: "Graph", trace, target: Path) -> None:
     if len(graph.nodes) > 300:
         print(f"adiff: note: Graphviz may take minutes to lay out {len(graph.nodes)} nodes; "
               "--format mermaid or tree is quicker for big graphs", file=sys.stderr)
-    result = subprocess.run([program, f"-T{kind}", "-o", str(target)], input=dot(figure(graph, trace)),
+    result = subprocess.run([program, f"-T{kind}", "-o", str(target)], input=dot(figure(graph, trace, digits)),
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise AdiffError("graphviz", f"Graphviz's dot failed: {result.stderr.strip()[:300]}",

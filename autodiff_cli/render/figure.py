@@ -49,14 +49,14 @@ class Figure:
 _SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−", "pow": "^"}
 
 
-def figure(graph: Graph, trace: Optional[Trace] = None) -> Figure:
+def figure(graph: Graph, trace: Optional[Trace] = None, digits: int = 6) -> Figure:
     values, boxes, arrows = [], [], []
     for node in graph.nodes:
         i = node.id
         name = node.label if node.label is not None else f"#{i}"
         if trace is not None and node.op != CONST:
             grad = trace.grads[i]
-            name += f" = {short(trace.values[i])}" + (f"\ngrad {short(grad)}" if grad is not None else "")
+            name += f" = {short(trace.values[i], digits)}" + (f"\ngrad {short(grad, digits)}" if grad is not None else "")
         kind = ("input" if node.op == VAR else "const" if node.op == CONST else
                 "output" if i == graph.output else "named" if node.label else "computed")
         if i == graph.output and node.inputs == ():
@@ -71,6 +71,6 @@ def figure(graph: Graph, trace: Optional[Trace] = None) -> Figure:
                 arrows.append(Arrow(f"v{j}", f"op{node.id}", ""))
     else:
         for edge in edges(trace):
-            text = "" if edge.partial is None else f"∂ {short(edge.partial)}"
+            text = "" if edge.partial is None else f"∂ {short(edge.partial, digits)}"
             arrows.append(Arrow(f"v{edge.source}", f"op{edge.target}", text))
     return Figure(values, boxes, arrows)

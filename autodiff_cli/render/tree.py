@@ -20,23 +20,23 @@ from .table import number as short
 MAX_INDENT = 12
 
 
-def _label(graph: Graph, trace: Optional[Trace], i: int) -> str:
+def _label(graph: Graph, trace: Optional[Trace], i: int, digits: int = 6) -> str:
     node = graph.nodes[i]
     if node.op == CONST:
-        text = node.label or short(node.constant)
+        text = node.label or short(node.constant, digits)
     elif node.op == VAR:
         text = f"{node.label} (input)"
     else:
         name = node.label if node.label is not None else f"#{i}"
         text = f"{name} = {graph.expression(i)}"
     if trace is not None and node.op != CONST:
-        text += f"   value {short(trace.values[i])}"
+        text += f"   value {short(trace.values[i], digits)}"
         if trace.grads[i] is not None:
-            text += f", gradient {short(trace.grads[i])}"
+            text += f", gradient {short(trace.grads[i], digits)}"
     return text
 
 
-def render(graph: Graph, trace: Optional[Trace], file: TextIO) -> None:
+def render(graph: Graph, trace: Optional[Trace], file: TextIO, digits: int = 6) -> None:
     console = Console(file=file)
     dim = ((lambda t: Style.parse("dim").render(t, color_system=console.color_system))
            if console.color_system else (lambda t: t))
@@ -53,7 +53,7 @@ def render(graph: Graph, trace: Optional[Trace], file: TextIO) -> None:
             lines.append(dim(guides + connector) + deep + dim(f"{name} (shown above)"))
             continue
         drawn.add(i)
-        lines.append(dim(guides + connector) + deep + _label(graph, trace, i))
+        lines.append(dim(guides + connector) + deep + _label(graph, trace, i, digits))
         inputs = graph.nodes[i].inputs
         below = guides + ("" if depth == 0 else "    " if last else "│   ")
         if depth >= MAX_INDENT:

@@ -1,0 +1,249 @@
+"""Symbolic differentiation: a pass from a graph to a graph of derivatives.
+
+Reverse accumulation over the node list, as evaluator.backward does, along
+the same walk (walk.reverse); but where the evaluator multiplies numbers,
+this pass adds nodes: each edge contributes upstream × partial, the partial
+being the op table's own formula for that input (ops.Op.formulas), parsed
+once into a template and instantiated on the node's inputs and output.
+There is no second table of derivative rules: a function added to the op
+table is differentiable here, to any order.
+
+Nodes are built through simplify.Simplifier, so constants fold, like terms
+merge and equal subexpressions share one node as they are built.  Higher
+orders are the same pass applied to the derivative's node; the Hessian is
+the pass applied to each first derivative.  Nodes that no output reaches
+are dropped at the end.  Everything is a loop: no recursion over graphs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from typing import Optional, Sequence
+
+from .errors import AdiffError, ExitCode, shorten
+from .graph import CONST, VAR, Graph, Node
+from .ops import OPS, OUTPUT, PLACEHOLDERS
+from .simplify import Simplifier
+from .walk import reverse
+
+__all__ = ["differentiate", "hessian", "operation_count"]
+
+
+def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int = 1) -> Graph:
+    """A new graph whose outputs are the program's value, under (), and its
+    order-th derivative with respect to each name in wrt, under (x,)*order.
+
+    wrt defaults to every input, in order of first use.  Raises AdiffError
+    for a name that is not an input, an order below 1, or a result larger
+    than graph.max_nodes.
+    """
+    names = _check_wrt(graph, wrt)
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise AdiffError("usage", f"--order {order}: the order of a derivative is a whole number, 1 or more",
+                         hint="--order 1 is the gradient, --order 2 the second derivative")
+    work = _Pass(graph)
+    outputs = {(): graph.output}
+    for name in names:
+        node = graph.output
+        for _ in range(order):
+            node = work.gradient(node, [name])[name]
+        outputs[(name,) * order] = node
+    return work.finish(outputs)
+
+
+def hessian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
+    """The value, each first derivative under (u,), and each second partial
+    under (u, v) once, u at or before v in wrt's order."""
+    names = _check_wrt(graph, wrt)
+    work = _Pass(graph)
+    outputs: dict[tuple[str, ...], int] = {(): graph.output}
+    first = work.gradient(graph.output, names)
+    for name in names:
+        outputs[(name,)] = first[name]
+    for n, u in enumerate(names):
+        second = work.gradient(first[u], names[n:])
+        for v in names[n:]:
+            outputs[(u, v)] = second[v]
+    return work.finish(outputs)
+
+
+def operation_count(graph: Graph, keys: Optional[Sequence[tuple[str, ...]]] = None) -> int:
+    """Operations (each + - * / ^, unary minus and function call counts one)
+    that the given outputs (default: all) reach, shared nodes counted once."""
+    keys = list(graph.outputs) if keys is None else keys
+    live = bytearray(len(graph.nodes))
+    for key in keys:
+        live[graph.outputs[key]] = 1
+    count = 0
+    for i in range(len(graph.nodes) - 1, -1, -1):
+        if live[i]:
+            node = graph.nodes[i]
+            if node.inputs:
+                count += 1
+                for j in node.inputs:
+                    live[j] = 1
+    return count
+
+
+def _check_wrt(graph: Graph, wrt: Optional[Sequence[str]]) -> list[str]:
+    if wrt is None:
+        return list(graph.inputs)
+    if isinstance(wrt, str):
+        wrt = [wrt]
+    names = list(dict.fromkeys(wrt))
+    for name in names:
+        if name not in graph.inputs:
+            close = difflib.get_close_matches(name, list(graph.inputs), n=1)
+            hint = (f"did you mean {shorten(close[0])}?" if close else
+                    "its inputs: " + (", ".join(shorten(n) for n in graph.inputs) or "none"))
+            raise AdiffError("usage", f"--wrt: the program has no input {shorten(name)}", hint=hint)
+    return names
+
+
+@lru_cache(maxsize=None)
+def _template(op: str, k: int) -> tuple[tuple, int]:
+    """The op's partial formula for input k as steps: ("arg", n) for the
+    node's n-th input (n == arity: its output), ("const", value, text), or
+    (op, (step, ...)) over earlier steps."""
+    from .formula import formula_graph
+    arity = OPS[op].arity
+    names = PLACEHOLDERS[arity] + (OUTPUT,)
+    formula = formula_graph(op, k)
+    steps = []
+    for node in formula.nodes:
+        if node.op == VAR:
+            steps.append(("arg", names.index(node.label)))
+        elif node.op == CONST:
+            steps.append(("const", node.constant, node.label))
+        else:
+            steps.append((node.op, node.inputs))
+    return tuple(steps), formula.output
+
+
+class _Pass:
+    """A working copy of the graph, grown by each gradient, pruned at the end."""
+
+    def __init__(self, graph: Graph):
+        self.source = graph
+        work = Graph()
+        work.nodes = [Node(n.id, n.op, n.inputs, n.label, n.constant) for n in graph.nodes]
+        work.inputs = dict(graph.inputs)
+        for n in work.nodes:
+            if n.op == CONST:
+                work._shared.setdefault((CONST, repr(n.constant)), n.id)
+            elif n.op != VAR:
+                work._shared.setdefault((n.op, n.inputs), n.id)
+        limit = graph.max_nodes
+        # room for the nodes that pruning drops; the pruned result is checked exactly
+        work.max_nodes = None if limit is None else 4 * limit + 100_000
+        self.work = work
+        self.simplifier = Simplifier(work)
+        self.partials: dict[tuple[int, int], int] = {}
+
+    def gradient(self, output: int, names: Sequence[str]) -> dict[str, int]:
+        """d output / d name for each name, as nodes of the working graph."""
+        try:
+            return self._gradient(output, names)
+        except AdiffError as error:
+            if error.kind == "too_large":
+                raise self._too_large() from None
+            raise
+
+    def _gradient(self, output: int, names: Sequence[str]) -> dict[str, int]:
+        work, simplifier = self.work, self.simplifier
+        nodes = work.nodes
+        wanted = {work.inputs[name] for name in names}
+        needs = bytearray(output + 1)
+        for i in range(output + 1):
+            node = nodes[i]
+            if node.op == VAR:
+                needs[i] = i in wanted
+            elif node.inputs:
+                needs[i] = any(needs[j] for j in node.inputs)
+        value_of = simplifier.value_of
+        pending: dict[int, list[int]] = {output: [simplifier.number(1.0)]} if needs[output] else {}
+        for i, flowing in reverse(work, needs, output):
+            parts = pending.pop(i, None)
+            if not parts:
+                continue
+            upstream = parts[0] if len(parts) == 1 else simplifier.sum(parts)
+            if value_of(upstream) == 0:
+                continue
+            for k, j in flowing:
+                local = self.partial(i, k)
+                if value_of(local) == 0:
+                    continue
+                pending.setdefault(j, []).append(simplifier.product((upstream, local)))
+        result = {}
+        for name in names:
+            parts = pending.get(work.inputs[name])
+            if not parts:
+                result[name] = simplifier.number(0.0)
+            else:
+                result[name] = parts[0] if len(parts) == 1 else simplifier.sum(parts)
+        return result
+
+    def partial(self, i: int, k: int) -> int:
+        """∂ node i / ∂ its k-th input: the op's formula, instantiated."""
+        found = self.partials.get((i, k))
+        if found is not None:
+            return found
+        work, simplifier = self.work, self.simplifier
+        node = work.nodes[i]
+        bound = node.inputs + (i,)
+        steps, output = _template(node.op, k)
+        slots: list[int] = []
+        for step in steps:
+            kind = step[0]
+            if kind == "arg":
+                slots.append(bound[step[1]])
+            elif kind == "const":
+                slots.append(work.constant(step[1], step[2]))
+            else:
+                slots.append(simplifier.add(kind, [slots[s] for s in step[1]]))
+        self.partials[(i, k)] = slots[output]
+        return slots[output]
+
+    def _too_large(self) -> AdiffError:
+        limit = self.source.max_nodes
+        return AdiffError("too_large", f"the derivative has more than {limit} nodes",
+                          hint="raise the limit with --max-nodes N, or ask for a lower --order",
+                          exit_code=ExitCode.FAILURE)
+
+    def finish(self, outputs: dict[tuple[str, ...], int]) -> Graph:
+        """The nodes some output reaches (and every input), renumbered."""
+        work, source = self.work, self.source
+        nodes = work.nodes
+        live = bytearray(len(nodes))
+        for node in outputs.values():
+            live[node] = 1
+        for node in work.inputs.values():
+            live[node] = 1
+        for i in range(len(nodes) - 1, -1, -1):
+            if live[i]:
+                for j in nodes[i].inputs:
+                    live[j] = 1
+        limit = source.max_nodes
+        if limit is not None and sum(live) > limit:
+            raise self._too_large()
+        result = Graph(defaults=dict(source.defaults), first_use=dict(source.first_use),
+                       source=source.source, max_nodes=limit)
+        mapping = [-1] * len(nodes)
+        new_nodes = result.nodes
+        shared = result._shared
+        for node in nodes:
+            if not live[node.id]:
+                continue
+            new = len(new_nodes)
+            mapping[node.id] = new
+            inputs = tuple(mapping[j] for j in node.inputs)
+            new_nodes.append(Node(new, node.op, inputs, node.label, node.constant))
+            if node.op == CONST:
+                shared.setdefault((CONST, repr(node.constant)), new)
+            elif node.op != VAR:
+                shared.setdefault((node.op, inputs), new)
+        result.inputs = {name: mapping[work.inputs[name]] for name in source.inputs}
+        result.outputs = {key: mapping[node] for key, node in outputs.items()}
+        result.output = result.outputs[()]
+        return result

@@ -340,3 +340,24 @@ def test_json_summary_records_a_failure(tmp_path):
     assert out.exit_code == 2
     doc = json.loads(summary.read_text())
     assert doc["error"]["kind"] == "data" and "'zz' is not a number" in doc["error"]["message"]
+
+
+def test_the_readme_shows_real_output():
+    """The README's batch examples on the sample files, run again: the same output."""
+    import re
+    import shlex
+    text = (ROOT / "README.md").read_text("utf-8")
+    section = text[text.index("## Tables of points: adiff batch"):text.index("### From Python, Dask")]
+    compared = 0
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for command in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            line, _, expected = command.partition("\n")
+            words = shlex.split(line.split("#")[0])
+            files = [w for w in words if w.endswith((".csv", ".jsonl", ".parquet", ".adiff"))]
+            # not those that pipe, or write files: a test leaves the checkout as it was
+            if words[0] != "adiff" or "|" in line or "-o" in words or not all((ROOT / f).exists() for f in files):
+                continue
+            outcome = run(*words[1:], cwd=ROOT)
+            assert outcome.stdout + outcome.stderr == expected, line
+            compared += 1
+    assert compared >= 1

@@ -168,7 +168,10 @@ class Vectorized:
 
         # which nodes the wanted outputs reach, and which take part in the reverse pass
         wanted = set(self.outputs.values())
-        live = [False] * n
+        # with gradients, every node is computed, as `adiff eval` does: a statement
+        # the output does not use still warns (`0/x` then `1`); for the outputs
+        # of a derivative graph, only what they reach
+        live = [self.gradient] * n
         for i in wanted:
             live[i] = True
         for i in range(n - 1, -1, -1):
@@ -205,8 +208,9 @@ class Vectorized:
         self.keep = keep
         self.free_after: list[list[int]] = [[] for _ in range(n)]
         for j in range(n):
-            if needs[j] and not keep[j] and last_use[j] >= 0 and nodes[j].op != VAR:
-                self.free_after[last_use[j]].append(j)
+            if needs[j] and not keep[j] and nodes[j].op != VAR:
+                # a node nothing reads (a dead statement) is dropped as soon as it is made
+                self.free_after[last_use[j] if last_use[j] >= 0 else j].append(j)
 
         live_arrays = sum(1 for i in range(n) if needs[i] and live[i] and keep[i]) + len(self.wrt) + 4
         self.block_rows = max(64, min(block_rows, block_bytes // (8 * max(1, live_arrays))))

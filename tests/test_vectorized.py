@@ -235,3 +235,8 @@ def test_the_hessian_graph_of_adiff_diff_evaluates_over_columns():
         np.testing.assert_allclose(found[key], want, rtol=1e-14, atol=1e-15, err_msg=str(key))
     assert Vectorized(graph, gradient=False).columns == ["value", "grad_x", "grad_w", "hess_x_x",
                                                           "hess_x_w", "hess_w_w"]
+
+
+def test_a_statement_the_output_does_not_use_still_warns_as_in_eval():
+    assert_agrees("0÷x\n0\n", [{"x": 0.0}, {"x": 1.0}])
+    assert_agrees("a = log(x)\nb = x*2\nb", [{"x": -1.0}, {"x": 0.0}, {"x": 3.0}])

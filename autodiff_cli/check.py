@@ -6,8 +6,10 @@ The error is |gradient − difference| / max(1, |gradient|, |difference|):
 relative for gradients above 1, absolute below, so that a true gradient
 of 0 (where the difference is rounding noise) does not fail.  Where the
 output is large next to its gradient (1e8 + x), rounding alone moves the
-difference by about ε·|f|/h; an input whose numbers differ by less than
-that passes, with a note saying so.  And where the output curves so
+difference by about ε·|f|/h: the difference's noise floor.  Where the
+tolerance is below that floor the difference cannot tell a right gradient
+from a wrong one, and an input whose numbers agree within the noise is
+reported as inconclusive, with the floor, rather than passed.  And where the output curves so
 sharply that the difference's own truncation error (h² times the third
 derivative, over 6) exceeds the tolerance, a failing input is tried once
 more against the difference extrapolated to h → 0 (Richardson), and
@@ -35,21 +37,25 @@ RELATIVE_STEP = 6e-6
 ROUNDING = 4   # ulps of the output that the two forward passes may each be off by
 
 PASS, FAIL, KINK, NON_FINITE = "pass", "fail", "kink", "non-finite"
+INCONCLUSIVE = "inconclusive"   # the tolerance is below the difference's noise floor
 
 
 @dataclass(frozen=True)
 class InputCheck:
+    """One input's gradient against its finite difference."""
     name: str
     gradient: Optional[float]      # reverse mode, as evaluated
     numeric: float                 # the central difference
     step: float                    # h
     error: float                   # nan when either number is not finite
-    status: str                    # pass, fail, kink, non-finite
+    status: str                    # pass, fail, kink, non-finite, inconclusive
     note: Optional[str] = None
+    floor: Optional[float] = None  # the difference's noise floor, as an error (inconclusive only)
 
 
 @dataclass(frozen=True)
 class CheckResult:
+    """Every input's check, and the tolerance they were held to."""
     tolerance: float
     inputs: tuple[InputCheck, ...]
 
@@ -100,12 +106,13 @@ def check(trace: Trace, tolerance: float = DEFAULT_TOLERANCE,
         else:
             e = error(gradient, numeric)
             noise = ROUNDING * sys.float_info.epsilon * max(abs(above), abs(below), abs(trace.value)) / h
-            if e <= tolerance:
+            floor = noise / max(1.0, abs(gradient), abs(numeric))   # the noise, as an error
+            if abs(gradient - numeric) <= noise and tolerance < floor:
+                results.append(InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
+                                          f"the difference's noise floor here is {floor:.2g}, above "
+                                          f"the tolerance {tolerance:g}", floor))
+            elif e <= tolerance:
                 results.append(InputCheck(name, gradient, numeric, h, e, PASS))
-            elif abs(gradient - numeric) <= noise:
-                results.append(InputCheck(name, gradient, numeric, h, e, PASS,
-                                          f"within the difference's rounding noise (±{noise:.2g}) "
-                                          "for an output this large"))
             else:
                 refined = _richardson(trace, node, x, h, numeric)
                 if math.isfinite(refined) and error(gradient, refined) <= tolerance:

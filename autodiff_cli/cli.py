@@ -351,6 +351,8 @@ from .commands import eval as eval_command, explain as explain_command, graph as
 COMMANDS = (eval_command, explain_command, graph_command)
 from .commands import minimize as minimize_command, plot as plot_command  # noqa: E402
 COMMANDS += (minimize_command, plot_command)
+from .commands import diff as diff_command  # noqa: E402
+COMMANDS += (diff_command,)
 from .commands import batch as batch_command  # noqa: E402
 COMMANDS += (batch_command,)
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from .errors import AdiffError, ExitCode, shorten
 from .graph import CONST, VAR, Graph, Node
 from .ops import OPS, OUTPUT, PLACEHOLDERS
-from .simplify import Simplifier
+from .simplify import GROUP_TERMS, Simplifier
 from .walk import reverse
 
-__all__ = ["differentiate", "hessian", "operation_count"]
+__all__ = ["differentiate", "hessian", "hessian_values", "operation_count"]
 
 
 def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int = 1) -> Graph:
@@ -44,10 +44,11 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
                          hint="--order 1 is the gradient, --order 2 the second derivative")
     work = _Pass(graph)
     outputs = {(): graph.output}
+    first = work.gradient(graph.output, names, last=order == 1)   # one pass for every name
     for name in names:
-        node = graph.output
-        for _ in range(order):
-            node = work.gradient(node, [name])[name]
+        node = first[name]
+        for n in range(1, order):
+            node = work.gradient(node, [name], last=n == order - 1)[name]
         outputs[(name,) * order] = node
     return work.finish(outputs)
 
@@ -58,7 +59,7 @@ def hessian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
     names = _check_wrt(graph, wrt)
     work = _Pass(graph)
     outputs: dict[tuple[str, ...], int] = {(): graph.output}
-    first = work.gradient(graph.output, names)
+    first = work.gradient(graph.output, names, last=False)
     for name in names:
         outputs[(name,)] = first[name]
     for n, u in enumerate(names):
@@ -66,6 +67,23 @@ def hessian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
         for v in names[n:]:
             outputs[(u, v)] = second[v]
     return work.finish(outputs)
+
+
+def hessian_values(graph: Graph, inputs: Mapping[str, float],
+                   wrt: Optional[Sequence[str]] = None) -> dict[str, dict[str, float]]:
+    """The Hessian at a point, as the full symmetric matrix {u: {v: d2f/dudv}}:
+    the hessian graph evaluated by the evaluator's forward pass.  `inputs`
+    binds every input (Trace.inputs does)."""
+    from .evaluator import forward
+    graph_h = hessian(graph, wrt)
+    values, _ = forward(graph_h, inputs, [])
+    names = [key[0] for key in graph_h.outputs if len(key) == 1]
+    matrix: dict[str, dict[str, float]] = {u: {} for u in names}
+    for u in names:
+        for v in names:
+            key = (u, v) if (u, v) in graph_h.outputs else (v, u)
+            matrix[u][v] = values[graph_h.outputs[key]]
+    return matrix
 
 
 def operation_count(graph: Graph, keys: Optional[Sequence[tuple[str, ...]]] = None) -> int:
@@ -141,8 +159,15 @@ class _Pass:
         self.simplifier = Simplifier(work)
         self.partials: dict[tuple[int, int], int] = {}
 
-    def gradient(self, output: int, names: Sequence[str]) -> dict[str, int]:
-        """d output / d name for each name, as nodes of the working graph."""
+    def gradient(self, output: int, names: Sequence[str], last: bool = True) -> dict[str, int]:
+        """d output / d name for each name, as nodes of the working graph.
+
+        Before another pass (not `last`), products of small sums are
+        multiplied out: the flat sums of products that result let like
+        terms meet in the next derivative, which keeps high orders small
+        (as SymPy's are); a last pass keeps them factored, which is smaller.
+        """
+        self.simplifier.expand = not last
         try:
             return self._gradient(output, names)
         except AdiffError as error:
@@ -156,11 +181,14 @@ class _Pass:
         wanted = {work.inputs[name] for name in names}
         needs = bytearray(output + 1)
         for i in range(output + 1):
-            node = nodes[i]
-            if node.op == VAR:
-                needs[i] = i in wanted
-            elif node.inputs:
-                needs[i] = any(needs[j] for j in node.inputs)
+            inputs = nodes[i].inputs
+            if inputs:
+                for j in inputs:
+                    if needs[j]:
+                        needs[i] = 1
+                        break
+            elif i in wanted:
+                needs[i] = 1
         value_of = simplifier.value_of
         pending: dict[int, list[int]] = {output: [simplifier.number(1.0)]} if needs[output] else {}
         for i, flowing in reverse(work, needs, output):
@@ -191,8 +219,10 @@ class _Pass:
             return found
         work, simplifier = self.work, self.simplifier
         node = work.nodes[i]
-        bound = node.inputs + (i,)
         steps, output = _template(node.op, k)
+        if len(steps) == 1 and steps[0][0] == "const":   # add's 1, sub's -1: one node for all
+            return work.constant(steps[0][1], steps[0][2])
+        bound = node.inputs + (i,)
         slots: list[int] = []
         for step in steps:
             kind = step[0]
@@ -212,38 +242,92 @@ class _Pass:
                           exit_code=ExitCode.FAILURE)
 
     def finish(self, outputs: dict[tuple[str, ...], int]) -> Graph:
-        """The nodes some output reaches (and every input), renumbered."""
-        work, source = self.work, self.source
+        """The result: the nodes some output reaches (and every input), in a
+        new graph, with every small sum lowered again with its common factors
+        taken out (2·a·b + 2·a·c as 2·a·(b + c)).  Grouping is done once, here,
+        so that the passes above always build on flat sums."""
+        try:
+            result = self._copy(outputs)
+        except AdiffError as error:
+            raise self._too_large() if error.kind == "too_large" else error from None
+        return _pruned(result)
+
+    def _copy(self, outputs: dict[tuple[str, ...], int]) -> Graph:
+        work, source, forms = self.work, self.source, self.simplifier
         nodes = work.nodes
+        regrouped = {i: form for i, form in forms.sums.items() if len(form[1]) <= GROUP_TERMS}
         live = bytearray(len(nodes))
         for node in outputs.values():
             live[node] = 1
-        for node in work.inputs.values():
-            live[node] = 1
         for i in range(len(nodes) - 1, -1, -1):
-            if live[i]:
+            if not live[i]:
+                continue
+            form = regrouped.get(i)
+            if form is None:
                 for j in nodes[i].inputs:
                     live[j] = 1
-        limit = source.max_nodes
-        if limit is not None and sum(live) > limit:
-            raise self._too_large()
-        result = Graph(defaults=dict(source.defaults), first_use=dict(source.first_use),
-                       source=source.source, max_nodes=limit)
+            else:   # lowered again from its terms: its old chain of nodes is not needed
+                for bases, _ in form[1]:
+                    for b, _ in bases:
+                        live[b] = 1
+        target = Graph(defaults=dict(source.defaults), first_use=dict(source.first_use),
+                       source=source.source, max_nodes=source.max_nodes)
+        simplifier = Simplifier(target, expand=False, group=True)
         mapping = [-1] * len(nodes)
-        new_nodes = result.nodes
-        shared = result._shared
+        for name in source.inputs:
+            mapping[work.inputs[name]] = target.input(name)
+        add, constant = target.add, target.constant
         for node in nodes:
-            if not live[node.id]:
+            i = node.id
+            if not live[i] or node.op == VAR:
                 continue
-            new = len(new_nodes)
-            mapping[node.id] = new
-            inputs = tuple(mapping[j] for j in node.inputs)
-            new_nodes.append(Node(new, node.op, inputs, node.label, node.constant))
             if node.op == CONST:
-                shared.setdefault((CONST, repr(node.constant)), new)
-            elif node.op != VAR:
-                shared.setdefault((node.op, inputs), new)
-        result.inputs = {name: mapping[work.inputs[name]] for name in source.inputs}
-        result.outputs = {key: mapping[node] for key, node in outputs.items()}
-        result.output = result.outputs[()]
-        return result
+                new = constant(node.constant, node.label)
+            elif i in regrouped:
+                k, terms = regrouped[i]
+                new = simplifier.lower_sum(k, {
+                    tuple(sorted((mapping[b], e) for b, e in bases)): c for bases, c in terms})
+            else:
+                new = add(node.op, tuple([mapping[j] for j in node.inputs]))
+            if node.label is not None and node.op != CONST:
+                target.name(new, node.label)
+            mapping[i] = new
+        target.outputs = {key: mapping[node] for key, node in outputs.items()}
+        target.output = target.outputs[()]
+        return target
+
+
+def _pruned(graph: Graph) -> Graph:
+    """The graph without nodes that no output reaches (inputs stay); the
+    same graph when there are none, as is usual."""
+    nodes = graph.nodes
+    live = bytearray(len(nodes))
+    for node in graph.outputs.values():
+        live[node] = 1
+    for node in graph.inputs.values():
+        live[node] = 1
+    for i in range(len(nodes) - 1, -1, -1):
+        if live[i]:
+            for j in nodes[i].inputs:
+                live[j] = 1
+    if all(live):
+        return graph
+    result = Graph(defaults=graph.defaults, first_use=graph.first_use,
+                   source=graph.source, max_nodes=graph.max_nodes)
+    mapping = [-1] * len(nodes)
+    new_nodes, shared = result.nodes, result._shared
+    for node in nodes:
+        if not live[node.id]:
+            continue
+        new = len(new_nodes)
+        mapping[node.id] = new
+        inputs = tuple([mapping[j] for j in node.inputs])
+        new_nodes.append(Node(new, node.op, inputs, node.label, node.constant))
+        if node.op == CONST:
+            shared.setdefault((CONST, repr(node.constant)), new)
+        elif node.op != VAR:
+            shared.setdefault((node.op, inputs), new)
+    result.inputs = {name: mapping[node] for name, node in graph.inputs.items()}
+    result.outputs = {key: mapping[node] for key, node in graph.outputs.items()}
+    result.output = result.outputs[()]
+    return result

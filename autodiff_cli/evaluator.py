@@ -20,6 +20,7 @@ from .walk import masked, reverse
 
 @dataclass(frozen=True)
 class EvalWarning:
+    """Something worth saying about a run that is not an error."""
     kind: str          # "non-finite", "gradient", "kink", "binding"
     message: str
     node: Optional[int] = None
@@ -140,7 +141,9 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
     """
     isfinite = math.isfinite
     grads: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
-    grads[graph.output] = 1.0
+    # d output / d output is 1, unless the output is a constant (or made of
+    # constants only): like every constant it takes no gradient (null)
+    grads[graph.output] = 1.0 if needs_grad[graph.output] else None
     for i, flowing in reverse(graph, needs_grad):
         node = graph.nodes[i]
         op = OPS[node.op]

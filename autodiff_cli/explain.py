@@ -71,6 +71,7 @@ class Edge:
 
 @dataclass(frozen=True)
 class Part:
+    """One path's contribution to a sum at a fork."""
     via: int                 # the operation the contribution came through
     position: int
     duplicate: bool          # u is more than one of via's inputs (x·x): say which
@@ -97,6 +98,7 @@ Step = Union[Forward, Seed, At, Edge, Sum, Omitted]
 
 @dataclass
 class Explanation:
+    """The steps of both passes, and the names they use."""
     trace: Trace
     names: list[Optional[str]]     # per node; None for constants, shown by value
     generated: list[bool]
@@ -104,6 +106,7 @@ class Explanation:
     backward: list[Step] = field(default_factory=list)
     gradient: list[Union[tuple[str, float, bool], Omitted]] = field(default_factory=list)
     max_steps: int = DEFAULT_MAX_STEPS
+    digits: int = 6                # significant digits of the numbers shown
 
     @property
     def graph(self) -> Graph:
@@ -204,13 +207,15 @@ def _window(items: list, limit: int, what: str) -> list:
     return items[:head] + [Omitted(len(items) - limit, what)] + (items[-tail:] if tail else [])
 
 
-def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS) -> Explanation:
+def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS, digits: int = 6,
+            wrt: Optional[list[str]] = None) -> Explanation:
     """The steps of the forward and backward passes.  max_steps (0 or None:
-    no limit) bounds each section: forward, backward and the gradient list."""
+    no limit) bounds each section: forward, backward and the gradient list;
+    `wrt` limits the gradient list to these inputs."""
     graph = trace.graph
     limit = max_steps or 0
     node_names, generated = names(graph)
-    result = Explanation(trace, node_names, generated, max_steps=limit)
+    result = Explanation(trace, node_names, generated, max_steps=limit, digits=digits)
     values = trace.values
     output = graph.output
 
@@ -252,7 +257,7 @@ def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS) -> Expla
     result.backward = steps
 
     gradient = [(input_name, trace.grads[node], flow.counts[node] > 0 or node == output)
-                for input_name, node in graph.inputs.items()]
+                for input_name, node in graph.inputs.items() if wrt is None or input_name in wrt]
     result.gradient = _window(gradient, limit, "inputs")
     return result
 
@@ -279,7 +284,8 @@ class _Flow:
         """("seed", L, 0), then per node ("at", z, 0) and its ("edge", z, k); a
         ("sum", u, 0) right after the last edge into a node fed by several."""
         remaining = list(self.counts)
-        yield "seed", self.trace.graph.output, 0
+        if self.trace.grads[self.trace.graph.output] is not None:   # a constant output takes none
+            yield "seed", self.trace.graph.output, 0
         current = None
         for i, k, j in self.edges:
             if i != current:

@@ -17,6 +17,7 @@ CONST = "const"
 
 @dataclass(slots=True)
 class Node:
+    """One value of the program: an input, a constant, or an operation on earlier nodes."""
     id: int
     op: str                        # "var", "const", or a name in the op table
     inputs: tuple[int, ...] = ()   # ids of the inputs, in order (it matters for - / ^)
@@ -26,6 +27,7 @@ class Node:
 
 @dataclass
 class Graph:
+    """The program as a list of nodes in topological order."""
     nodes: list[Node] = field(default_factory=list)
     inputs: dict[str, int] = field(default_factory=dict)      # name -> id, in order of first use
     defaults: dict[str, float] = field(default_factory=dict)  # from `name = number` statements

@@ -34,6 +34,7 @@ OUTPUT = "out"
 
 @dataclass(frozen=True)
 class Op:
+    """One entry of the op table."""
     name: str
     arity: int
     forward: Callable[..., float]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import threading
 import unicodedata
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
@@ -23,6 +22,10 @@ from .graph import Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
 _OPERATORS = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
+# other spellings of a function, read as the function itself (one op table entry each)
+ALIASES = {"ln": "log"}
+# functions of two arguments that take any number from two, folded left into binary nodes
+_VARIADIC = {"max", "min"}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
 
 
@@ -100,20 +103,36 @@ class _Builder(Transformer):
         return self.graph.add("pow", (self._node(base), self.graph.constant(float(text), text)))
 
     def call(self, function: Token, *arguments: Optional[Value]) -> int:
-        name = str(function)
+        name = ALIASES.get(str(function), str(function))
         args = [a for a in arguments if a is not None]
         op = OPS.get(name)
         if op is None or not op.callable:
-            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
-            raise AdiffError("unknown_function", f"unknown function '{name}'",
+            raise AdiffError("unknown_function", f"unknown function '{shorten(name)}'",
                              line=function.line, column=function.column,
-                             hint=f"did you mean '{close[0]}'?" if close else
-                             _wrap("functions: " + ", ".join(FUNCTIONS)))
+                             hint=self._function_hint(name))
+        if name in _VARIADIC and len(args) >= 2:
+            # max(a, b, c) is max(max(a, b), c): binary nodes, one op table entry
+            node = self._node(args[0])
+            for argument in args[1:]:
+                node = self.graph.add(name, (node, self._node(argument)))
+            return node
         if len(args) != op.arity:
             plural = "s" if op.arity != 1 else ""
-            raise AdiffError("arity", f"{name} takes {op.arity} argument{plural}, got {len(args)}",
+            wanted = "two or more arguments" if name in _VARIADIC else f"{op.arity} argument{plural}"
+            raise AdiffError("arity", f"{name} takes {wanted}, got {len(args)}",
                              line=function.line, column=function.column)
         return self.graph.add(name, tuple(self._node(a) for a in args))
+
+    def _function_hint(self, name: str) -> str:
+        known = [*FUNCTIONS, *ALIASES]
+        if name.lower() in known:
+            return f"did you mean '{name.lower()}'? function names are lower case"
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            return f"did you mean '{close[0]}'?"
+        if name in self.scope or name in self.bound or name in self.first_use:
+            return f"adiff has no implicit multiplication: write {shorten(name)}*(...)"
+        return _wrap("functions: " + ", ".join(FUNCTIONS))
 
     def start(self, *statements: Value) -> Optional[Value]:
         return statements[-1] if statements else None
@@ -125,12 +144,23 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=76, break_long_words=False, break_on_hyphens=False)
 
 
+_HERE = Path(__file__).resolve().parent
+
+
+def _data_file(name: str) -> str:
+    """A file of the grammar folder: inside the installed package, or beside
+    it in a source checkout or an editable install."""
+    for folder in (_HERE / "grammar", _HERE.parent / "grammar"):
+        path = folder / name
+        if path.is_file():
+            return path.read_text("utf-8")
+    # a package that is not plain files (a zip): importlib.resources reads it
+    from importlib import resources
+    return (resources.files("autodiff_cli") / "grammar" / name).read_text("utf-8")
+
+
 def _grammar_text() -> str:
-    try:
-        return (resources.files("autodiff_cli") / "grammar" / "adiff.lark").read_text("utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        # an editable install or a source checkout: the grammar sits beside the package
-        return (Path(__file__).resolve().parent.parent / "grammar" / "adiff.lark").read_text("utf-8")
+    return _data_file("adiff.lark")
 
 
 _lock = threading.Lock()
@@ -138,12 +168,31 @@ _builder = _Builder()
 _parser: Optional[Lark] = None
 
 
+def _from_tables(grammar: str) -> Optional[Lark]:
+    """The parser rebuilt from the shipped tables (about 3 ms), or None when
+    they are missing, unreadable or not for this grammar and this Lark."""
+    from . import tables
+    try:
+        return tables.load(_data_file(tables.FILE_NAME), grammar, _builder)
+    except Exception:  # any fault in the tables: compiling the grammar is always right
+        return None
+
+
 def _lark() -> Lark:
     global _parser
     if _parser is None:
-        _parser = Lark(_grammar_text(), parser="lalr", transformer=_builder,
-                       maybe_placeholders=True)
+        grammar = _grammar_text()
+        _parser = _from_tables(grammar) or _compile(grammar)
     return _parser
+
+
+def _compile(grammar: str) -> Lark:
+    """The parser from the grammar itself (about 20-40 ms): the fallback.
+
+    Lark's basic lexer: the grammar's terminals never need the parser's
+    state to be told apart, and one lexer starts faster than one per state."""
+    from .tables import OPTIONS
+    return Lark(grammar, transformer=_builder, **OPTIONS)
 
 
 def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None) -> Graph:
@@ -154,6 +203,10 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
     """
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\r" in text:
+        # CRLF (Windows) and CR alone (old Mac) end lines too; as "\n" they
+        # end statements and comments, and columns count as the editor does
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     graph = Graph(max_nodes=max_nodes, source=text)
     with _lock:
         _builder.reset(graph, bound)
@@ -242,13 +295,87 @@ def _end_position(text: str) -> tuple[int, int]:
     return line, len(text) - (text.rfind("\n") + 1) + 1
 
 
+_SUPERSCRIPT_CHARACTERS = set("⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _is_zero_before(text: str, end: int) -> bool:
+    """Whether the number just before `end` is a lone 0 (0x10, 0b101; not 10x)."""
+    before = text[:end]
+    return before.endswith("0") and not (len(before) > 1 and (before[-2].isdigit() or before[-2] == "."))
+
+
+def _ends_operand(text: str, end: int) -> bool:
+    """Whether the text before `end` ends a number, a name, ')' or a power:
+    what a following operand would multiply, were there implicit multiplication."""
+    before = text[:end].rstrip(" \t")
+    if not before:
+        return False
+    last = before[-1]
+    return last == ")" or last.isalnum() or last in "._" or last in _SUPERSCRIPT_CHARACTERS
+
+
+def _operand_before(text: str, end: int) -> str:
+    """The operand that ends at `end`: a number, a name, or a parenthesis back to its '('."""
+    i = len(text[:end].rstrip(" \t"))
+    stop = i
+    if text[i - 1] == ")":
+        depth = 0
+        while i > 0:
+            i -= 1
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0 or text[i] == "\n":
+                break
+        return text[i:stop]
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "._" or text[i - 1] in _SUPERSCRIPT_CHARACTERS):
+        i -= 1
+    return text[i:stop]
+
+
+def _operand_after(text: str, start: int) -> str:
+    """The operand that starts at `start`: a name or number (with its call's
+    parentheses), or a parenthesis up to its ')'."""
+    i = start
+    while i < len(text) and (text[i].isalnum() or text[i] in "._"):
+        i += 1
+    if i < len(text) and text[i] == "(":
+        depth = 0
+        while i < len(text) and text[i] != "\n":
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+            if depth == 0:
+                break
+    return text[start:i]
+
+
+def _juxtaposed(text: str, token: Token) -> str:
+    """The hint for `2x`, `2(x+1)`, `(x+1)(x-1)`: adiff has no implicit multiplication."""
+    after = text[token.end_pos:].lstrip(" \t")
+    if token.type == "NAME" and after.startswith("=") and not after.startswith("=="):
+        return "statements are separated by new lines or ';'"
+    left = _operand_before(text, token.start_pos)
+    right = _operand_after(text, token.start_pos)
+    product = f"{left}*{right}"
+    if len(product) > 40:
+        product = "a*b"
+    return f"adiff has no implicit multiplication: write {product}"
+
+
+def _absolute_value(text: str, start: int) -> str:
+    """The hint for |x|: abs(x), with the bars' contents when they are on one line."""
+    end = text.find("|", start + 1)
+    inside = text[start + 1:end].strip() if end > 0 and "\n" not in text[start:end] else ""
+    if not inside or len(inside) > 40:
+        inside = "x"
+    return f"for an absolute value, write abs({inside})"
+
+
 def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
     hint = None
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         message = f"unexpected character {_describe_character(char)}"
         expected = ""  # the lexer's allowed set is wider than what the parser wants here
-        hint = _lookalike(char)
+        hint = _absolute_value(text, error.pos_in_stream) if char == "|" else _lookalike(char)
         line, column = error.line, error.column
     elif isinstance(error, UnexpectedToken) and error.token.type == "$END":
         message = "the program ends too soon"
@@ -269,11 +396,13 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         line, column = token.line, token.column
         if token.type == "EQUAL":
             hint = "only a name can be assigned to: name = expression"
-        elif token.type == "NAME" and token[0] in "xXbBoO" and text[:token.start_pos].endswith("0"):
+        elif token.type == "NAME" and token[0] in "xXbBoO" and _is_zero_before(text, token.start_pos):
             try:
                 hint = f"numbers are written in decimal: 0{token} is {int('0' + token, 0)}"
             except ValueError:
                 hint = "numbers are written in decimal"
+        elif token.type in ("NAME", "NUMBER", "LPAR") and _ends_operand(text, token.start_pos):
+            hint = _juxtaposed(text, token)
     else:  # pragma: no cover - Lark's LALR parser raises only the above
         message, expected, line, column = str(error), "", None, None
     if expected:

@@ -146,12 +146,15 @@ def test_non_finite_values_are_reported_not_crashed_on(run_cli):
     assert "non-finite" in out
 
 
-def test_a_huge_output_passes_within_rounding_noise(run_cli):
-    # f = 1e8 + x: the difference is off by ~1e-3 from rounding alone
+def test_a_huge_output_is_inconclusive_within_rounding_noise(run_cli):
+    # f = 1e8 + x: the difference is off by ~1e-3 from rounding alone, more
+    # than the tolerance: it cannot tell, and says so (issue 10)
     code, out, err = run_cli("eval", "1e8 + x", "--x", "1", "--check", "--json")
     assert code == 0, err
     entry = strict_json(out)["check"]["inputs"]["x"]
-    assert entry["status"] == "pass" and "rounding" in entry["note"]
+    assert entry["status"] == "inconclusive" and "noise floor" in entry["note"]
+    # the floor: 4 ulps of 1e8 over 2h, as an error (|gradient| = 1)
+    assert entry["noise_floor"] == pytest.approx(4 * 2.220446049250313e-16 * 1e8 / 6e-6, rel=0.01)
 
 
 def test_wrt_limits_the_check(run_cli):

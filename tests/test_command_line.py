@@ -198,3 +198,15 @@ def test_graph_digits(fmt):
     assert "0.333" in outcome.stdout and "0.3333" not in outcome.stdout
     wide = cli("graph", "x/3", "--x", "1", "--format", fmt, "--digits", "12").stdout
     assert "0.333333333333" in wide
+
+
+def test_explain_digits_and_wrt():
+    outcome = cli("explain", "x/3*y", "--x", "1", "--y", "2", "--digits", "3", "--wrt", "y")
+    assert outcome.exit_code == 0, outcome.stderr
+    gradient = outcome.stdout.split("Gradient")[1]
+    assert "∂L/∂y = 0.333" in gradient and "0.3333" not in outcome.stdout
+    assert "∂L/∂x" not in gradient
+    wide = cli("explain", "x/3*y", "--x", "1", "--y", "2", "--digits", "10").stdout
+    assert "0.3333333333" in wide
+    err = error_of(cli("explain", "x*y", "--x", "1", "--y", "2", "--wrt", "q"))
+    assert "no input q" in err

@@ -65,7 +65,9 @@ def test_seed_text_reproduces_the_article_trace(run_cli):
     # the issue's lines, verbatim
     assert "  p = x · w = 2 · 3 = 6" in out
     assert "  ∂L/∂L = 1" in out
-    assert "∂L/∂d = ∂L/∂L · ∂L/∂d = 1 · (2d) = 4" in out
+    # the local derivative at the output's step is written over the operation (issue 10)
+    assert "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4" in out
+    assert "∂L/∂L · ∂L/∂d" not in out
     assert "∂L/∂y = ∂L/∂d · ∂d/∂y = 4 · (−1) = −4" in out
     assert "∂L/∂x = ∂L/∂p · ∂p/∂x = 4 · w = 4 · 3 = 12" in out
     assert "∂L/∂w = ∂L/∂p · ∂p/∂w = 4 · x = 4 · 2 = 8" in out
@@ -118,7 +120,7 @@ def test_seed_latex(run_cli):
     assert out.count(r"\begin{align*}") == out.count(r"\end{align*}") == 3
     assert out.count("{") == out.count("}")
     assert r"\frac{\partial L}{\partial d} &= \frac{\partial L}{\partial L} \cdot " \
-           r"\frac{\partial L}{\partial d} = 1 \cdot \left(2d\right) = 4" in out
+           r"\frac{\partial \left(d^{2}\right)}{\partial d} = 1 \cdot 2d = 4" in out
     assert r"p &= x \cdot w = 2 \cdot 3 = 6" in out
     edges = re.findall(r"\\frac\{\\partial L\}\{\\partial (\w+)\} &= \\frac.* = (-?\d+)", out)
     assert [(u, float(v)) for u, v in edges] == ARTICLE_TRACE
@@ -167,8 +169,8 @@ def test_fork_within_one_operation_shows_both_paths_and_their_sum(run_cli):
     code, out, err = run_cli("explain", "x*x", "--x", "3")
     assert code == 0, err
     # d(x²)/dx = 2x = 6, each path contributes x = 3
-    assert "∂L/∂x += ∂L/∂L · ∂L/∂x = 1 · x = 3   (via x · x, left)" in out
-    assert "∂L/∂x += ∂L/∂L · ∂L/∂x = 1 · x = 3   (via x · x, right)" in out
+    assert "∂L/∂x += ∂L/∂L · ∂(x · x)/∂x = 1 · x = 3   (via x · x, left)" in out
+    assert "∂L/∂x += ∂L/∂L · ∂(x · x)/∂x = 1 · x = 3   (via x · x, right)" in out
     assert "∂L/∂x = 3 (via x · x, left) + 3 (via x · x, right) = 6" in out
 
 
@@ -311,7 +313,7 @@ def test_explain_shows_each_functions_local_derivative_as_the_finite_difference(
 
 def test_constant_exponents_read_as_written_by_hand(run_cli):
     _, out, _ = run_cli("explain", "x^3 + y^1 + z^0.5", "--x", "2", "--y", "5", "--z", "4")
-    assert "∂L/∂x = ∂L/∂r₁ · ∂r₁/∂x = 1 · (3x²) = 12" in out
+    assert "∂L/∂x = ∂L/∂r₁ · ∂r₁/∂x = 1 · 3x² = 12" in out
     assert "= 1 · 1 = 1" in out                     # y¹: the partial is 1
     assert "(0.5 · z^(−0.5)) = 0.25" in out
 

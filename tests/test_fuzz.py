@@ -150,7 +150,8 @@ def _check_error(error: AdiffError, text: str) -> None:
     assert error.kind and error.message
     error.to_json()
     if error.line is not None:
-        lines = text.lstrip("\ufeff").split("\n")
+        # lines end at LF, CRLF or a lone CR, as adiff counts them
+        lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
         assert 1 <= error.line <= len(lines)
         assert 1 <= error.column <= len(lines[error.line - 1]) + 1
     message = str(error).split("\n")

@@ -2,8 +2,9 @@
 
 Program text only ever goes through the grammar: a scan of the package's
 syntax trees fails on any call that could run text or load objects, outside
-a reviewed allow-list.  adiff keeps no cache (its Lark parser is built in
-process, ~25 ms), so it writes nothing but its outputs: whatever the cache
+a reviewed allow-list.  adiff keeps no cache (its Lark parser is rebuilt in
+process from the parse tables shipped as JSON inside the package, or compiled
+from the grammar if they cannot be read), so it writes nothing but its outputs: whatever the cache
 folders hold or allow, a run works and leaves HOME, the working directory
 and TMPDIR as they were, and a planted Lark cache file is never loaded.
 """
@@ -262,6 +263,10 @@ def with_cache(self, *args, **options):
     options["cache"] = True
     original(self, *args, **options)
 lark.Lark.__init__ = with_cache
+# the parser usually comes from the shipped tables (no Lark() at all): take the
+# fallback that compiles the grammar, the one path where a cache could be read
+import autodiff_cli.parser
+autodiff_cli.parser._from_tables = lambda grammar: None
 from autodiff_cli.cli import run
 sys.argv = ["adiff", *sys.argv[1:]]
 run()

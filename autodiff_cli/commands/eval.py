@@ -24,6 +24,7 @@ Examples:
   adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --json | jq .gradient
   adiff eval "sin(x)*exp(-t)" --x 0.5 --t=1 --wrt x
   adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --check
+  adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --hessian --wrt x,w
   adiff eval -f samples/tanh_neuron.adiff --w1 0.3
   echo "tanh(a*b)" | adiff eval - --a 1 --b -2
 """
@@ -44,6 +45,9 @@ def eval_command(
     tolerance: Optional[float] = typer.Option(None, "--tolerance", metavar="TOL",
                                               help="The check's tolerance on the error, at least 0 "
                                                    "(default 1e-5); implies --check."),
+    hessian: bool = typer.Option(False, "--hessian",
+                                 help="Also the Hessian at the point (every second partial "
+                                      "of the --wrt inputs), from the symbolic derivative."),
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
 ) -> None:
@@ -69,9 +73,16 @@ def eval_command(
         if check or tolerance is not None:
             from ..check import DEFAULT_TOLERANCE, check as run_check
             checked = run_check(trace, DEFAULT_TOLERANCE if tolerance is None else tolerance, wanted)
+        matrix = None
+        if hessian:
+            from ..diff import hessian_values
+            matrix = hessian_values(graph, trace.inputs, wanted)
         if json:
             from ..render.json import document
             doc = document(trace, shown, wanted)
+            if matrix is not None:
+                from ..render.hessian import document as hessian_document
+                doc = _after(doc, "gradient", "hessian", hessian_document(matrix))
             if checked is not None:
                 from ..render.check import document as check_document
                 doc["check"] = check_document(checked)
@@ -80,6 +91,10 @@ def eval_command(
             from ..render.table import render
             with output():
                 render(trace, sys.stdout, digits=digits, wrt=wanted)
+                if matrix is not None:
+                    from ..render.hessian import render as render_hessian
+                    render_hessian(matrix, graph.nodes[graph.output].label or "output",
+                                   sys.stdout, digits=digits)
                 if checked is not None:
                     from ..render.check import render as render_check
                     render_check(checked, sys.stdout, digits=digits)
@@ -90,3 +105,13 @@ def eval_command(
             raise typer.Exit(int(ExitCode.FAILURE))
 
     guarded(json, body)
+
+
+def _after(doc: dict, key: str, new_key: str, value) -> dict:
+    """The document with new_key inserted right after key (JSON keeps the order)."""
+    result = {}
+    for k, v in doc.items():
+        result[k] = v
+        if k == key:
+            result[new_key] = value
+    return result

@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, guarded, in_range, load, output, print_json, warn
+from ..cli import (DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt, guarded, in_range,
+                   load, names_to_list, output, print_json, warn)
 from ..errors import AdiffError, ExitCode
 
 HELP = """Show the forward and backward passes of PROGRAM step by step.
@@ -46,6 +47,8 @@ def explain_command(
     max_steps: int = typer.Option(100, "--max-steps", metavar="N", show_default=False,
                                   help="Show at most N lines of each pass and of the gradient "
                                        "(default 100); 0 shows everything."),
+    wrt: List[str] = WRT,
+    digits: int = DIGITS,
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
 ) -> None:
@@ -64,7 +67,10 @@ def explain_command(
                              hint="one of: " + ", ".join(formats))
         in_range("--max-steps", max_steps, 0)
         in_range("--max-nodes", max_nodes, 1)
+        in_range("--digits", digits, 1, 17)
+        wanted = names_to_list(wrt)
         graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        check_wrt(graph, wanted)
         trace = evaluate(graph, bindings)
         warn(trace.warnings)
         if chosen == "html":
@@ -75,7 +81,7 @@ def explain_command(
                              note=lambda text: print(f"adiff: note: {text}", file=sys.stderr)),
                    output_file)
             return
-        explanation = explain(trace, max_steps)
+        explanation = explain(trace, max_steps, digits, wanted)
         if chosen == "json" and output_file is None:
             print_json(render.document(explanation, shown, trace.warnings))
         elif chosen == "json":

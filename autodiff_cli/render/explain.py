@@ -1,6 +1,8 @@
 """An Explanation as text, Markdown, LaTeX or JSON.
 
-Text follows the article's notation (∂L/∂d = ∂L/∂L · ∂L/∂d = 1 · (2d) = 4)
+Text follows the article's notation (∂L/∂a = ∂L/∂d · ∂d/∂a = 4 · 1 = 4), with
+the local derivative at the output's own step written over the operation
+(∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4)
 and stays valid adiff syntax where it can (· and − and x² parse), Markdown
 wraps the same lines in code spans so that names like w_1 survive, and
 LaTeX writes them as align* environments with \\frac{\\partial L}{\\partial d}.
@@ -90,15 +92,16 @@ def name_latex(name: str) -> str:
 class _Writer:
     """Writes terms in one style; the precedence rules are shared."""
 
-    def __init__(self, latex: bool):
+    def __init__(self, latex: bool, digits: int = DIGITS):
         self.latex = latex
+        self.digits = digits
 
     def number(self, term: Term) -> str:
         if not term.is_numeral:
             return name_latex(term.text) if self.latex else term.text  # pi, e
         if self.latex:
-            return number_latex(term.value)
-        return number_text(term.value)
+            return number_latex(term.value, self.digits)
+        return number_text(term.value, self.digits)
 
     def write(self, term: Term) -> str:
         if term.op == "num":
@@ -185,8 +188,9 @@ class _Lines:
     def __init__(self, explanation: Explanation, latex: bool):
         self.x = explanation
         self.latex = latex
-        self.w = LATEX if latex else TEXT
-        self.num = number_latex if latex else number_text
+        self.w = _Writer(latex, explanation.digits)
+        number = number_latex if latex else number_text
+        self.num = lambda x: number(x, explanation.digits)
 
     def name(self, node: int) -> str:
         term = self.x.term(node)
@@ -198,6 +202,16 @@ class _Lines:
             return rf"\frac{{\partial {self.name(top)}}}{{\partial {self.name(bottom)}}}"
         return f"∂{self.name(top)}/∂{self.name(bottom)}"
 
+    def local(self, node: int, input: int) -> str:
+        """The local derivative ∂z/∂u; at the output's own step, written over the
+        operation itself (∂(d²)/∂d), so that it cannot be read as ∂L/∂d."""
+        if node != self.x.graph.output:
+            return self.d(node, input)
+        operation = self.w.paren(self.w.write(self.x.expression(node)))
+        if self.latex:
+            return rf"\frac{{\partial {operation}}}{{\partial {self.name(input)}}}"
+        return f"∂{operation}/∂{self.name(input)}"
+
     def times(self, left: str, right: str) -> str:
         return f"{left} \\cdot {right}" if self.latex else f"{left} · {right}"
 
@@ -205,7 +219,8 @@ class _Lines:
         """A factor in a product: (2d), (−1) and cos(x), w, 3."""
         text = self.w.write(term) if text is None else text
         atom = term.op == "name" or (term.op == "num" and _precedence(term) == 5) or (
-            term.op not in _PRECEDENCE and term.op not in ("num", "name"))
+            term.op not in _PRECEDENCE and term.op not in ("num", "name")) or (
+            term.op == "mul" and self.w._juxtaposes(*term.args))   # 2d, as written by hand
         return text if atom else self.w.paren(text)
 
     def value_factor(self, x: float) -> str:
@@ -241,7 +256,7 @@ class _Lines:
         """∂L/∂u = ∂L/∂z · ∂z/∂u = upstream · formula [= upstream · local] = contribution."""
         output = self.x.graph.output
         upstream = self.num(step.upstream)
-        parts = [self.times(self.d(output, step.node), self.d(step.node, step.input)),
+        parts = [self.times(self.d(output, step.node), self.local(step.node, step.input)),
                  self.times(upstream, self.factor(step.formula))]
         if step.upstream != 1:
             parts.append(self.times(upstream, self.value_factor(step.local)))
@@ -323,6 +338,9 @@ def _outline(explanation: Explanation, markdown: bool) -> str:
             left, right = lines.forward(step)
             out.append(row(f"{left} = {right}"))
     out += [""] + heading("Backward pass")
+    if not explanation.backward:
+        out.append("  (the output is a constant: it has no gradient)" if not markdown else
+                   "- *the output is a constant: it has no gradient*")
     for step in explanation.backward:
         if isinstance(step, Omitted):
             out.append(note(step))
@@ -435,7 +453,8 @@ def document(explanation: Explanation, program: str, warnings=()) -> dict:
             backward.append({
                 "kind": "edge", "node": step.node, "name": name(step.node),
                 "input": step.input, "input_name": name(step.input), "position": step.position,
-                "upstream": n(step.upstream), "formula": TEXT.write(step.formula),
+                "upstream": n(step.upstream), "local_symbol": lines.local(step.node, step.input),
+                "formula": TEXT.write(step.formula),
                 "formula_latex": LATEX.write(step.formula), "local": n(step.local),
                 "contribution": n(step.contribution), "fork": step.fork, "kink": step.kink,
                 "text": f"{left} {'+=' if step.fork else '='} {right}"})

@@ -105,7 +105,7 @@ def steps(explanation: Explanation, program: str, warnings=()) -> list[dict]:
                         product=f"{_shown(upstream)} × {factor} = {_shown(contribution)}")
             step["detail"] = [
                 f"upstream ∂{top}/∂{names[z]} = {_shown(upstream)}",
-                f"× local ∂{names[z]}/∂{below} = "
+                f"× local {item['local_symbol']} = "
                 + (_shown(local) if item["formula"] == _shown(local) else f"{item['formula']} = {_shown(local)}"),
                 f"= contribution {_shown(contribution)} to ∂{top}/∂{below}"]
             if item["fork"]:

@@ -1,23 +1,28 @@
 """The trace as a table: one row per node, then the output and its gradient.
 
-Rich decides whether to colour (a terminal, NO_COLOR, FORCE_COLOR) and
-supplies the styles, but adiff lays the columns out itself: Rich's Table
-measures every cell and takes about a third of a millisecond per row, which
-is 17 seconds for a 50,000-node program; this layout is linear and cheap.
+adiff lays the columns out itself, linear in the number of rows (Rich's
+Table measured every cell: 17 seconds for a 50,000-node program).  Numbers,
+headers and the output's marker are never cut: the expressions and the
+names give way first, and where even the numbers do not fit the terminal
+(COLUMNS=40 and 17 digits), each node is stacked on lines of its own.
+Colour follows render/terminal.py (NO_COLOR, FORCE_COLOR, TERM=dumb).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, TextIO
-
-from rich.cells import cell_len, set_cell_size
-from rich.console import Console
-from rich.style import Style
+from typing import Iterable, Optional, TextIO
 
 from ..evaluator import Trace
 from ..graph import CONST, VAR
+from .terminal import cell_len, fit, painter, width as terminal_width
 
-NAME_WIDTH = 16   # longer names are cut, with an ellipsis
+NAME_WIDTH = 16      # longer names are cut, with an ellipsis
+MIN_NAME = 4         # "node"
+MIN_COMPUTES = 12    # below this the table is stacked instead
+MARKER = " (output)"
+GAP = "  "
+HEADER = ("#", "node", "computes", "value", "gradient")
+STYLES = {"input": "bold cyan", "const": "dim", "named": "bold", "output": "bold green", "plain": ""}
 
 
 def number(x: Optional[float], digits: int = 6) -> str:
@@ -30,25 +35,48 @@ def number(x: Optional[float], digits: int = 6) -> str:
     return "0" if text == "-0" else text
 
 
-def _fit(text: str, width: int) -> str:
-    """`text` in exactly `width` terminal cells: padded, or cut with an ellipsis."""
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
-    return set_cell_size(text, width - 1) + "…"
+def _wrap(text: str, cells: int) -> list[str]:
+    """`text` on lines of at most `cells`, broken at spaces (inside a word only
+    when the word alone is longer): nothing is cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if cell_len(candidate) <= cells:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while cell_len(word) > cells:
+            head = _head(word, cells)
+            lines.append(head)
+            word = word[len(head):]
+        line = word
+    lines.append(line)
+    return lines
+
+
+def _head(word: str, cells: int) -> str:
+    """The longest start of `word` that fits in `cells` (at least one character)."""
+    used = 0
+    for k, char in enumerate(word):
+        used += cell_len(char)
+        if used > cells:
+            return word[:max(k, 1)]
+    return word
+
+
+def output_name(trace: Trace) -> str:
+    """How the summary names the output: the program's name for it, else "output"
+    (a constant's label is how it was written, not a name)."""
+    node = trace.graph.nodes[trace.graph.output]
+    return node.label if node.label is not None and node.op != CONST else "output"
 
 
 def render(trace: Trace, file: TextIO, digits: int = 6, wrt: Optional[Iterable[str]] = None) -> None:
     graph = trace.graph
-    console = Console(file=file)
-    color = console.color_system
-
-    def paint(style: str) -> Callable[[str], str]:
-        if color is None:
-            return lambda text: text
-        return lambda text, s=Style.parse(style): s.render(text, color_system=color)
-
-    styles = {"input": paint("bold cyan"), "const": paint("dim"), "named": paint("bold"),
-              "output": paint("bold green"), "plain": lambda text: text, "rule": paint("dim")}
+    paint = painter(file)
+    screen = terminal_width(file)
 
     rows = []
     for node in graph.nodes:
@@ -59,35 +87,82 @@ def render(trace: Trace, file: TextIO, digits: int = 6, wrt: Optional[Iterable[s
             kind = "const"
         else:
             kind = "named" if node.label else "plain"
+        marker = ""
         if i == graph.output:
-            kind = "output"
+            kind, marker = "output", MARKER
         name = node.label if node.label is not None and node.op != CONST else ""
-        computes = graph.expression(i) + (" (output)" if i == graph.output else "")
-        rows.append((kind, str(i), name, computes,
+        rows.append((kind, str(i), name, graph.expression(i), marker,
                      number(trace.values[i], digits), number(trace.grads[i], digits)))
 
-    header = ("#", "node", "computes", "value", "gradient")
-    widths = [max([len(header[k])] + [len(row[k + 1]) for row in rows]) for k in range(5)]
-    widths[1] = min(max([4] + [cell_len(row[2]) for row in rows]), NAME_WIDTH)
-    # the expression column takes what the terminal (80 columns when piped) leaves
-    fixed = widths[0] + widths[1] + widths[3] + widths[4] + 4 * 2
-    widths[2] = max(12, min(widths[2], console.width - fixed))
+    widths = {
+        "#": max([len(HEADER[0])] + [len(r[1]) for r in rows]),
+        "value": max([len(HEADER[3])] + [len(r[5]) for r in rows]),
+        "gradient": max([len(HEADER[4])] + [len(r[6]) for r in rows]),
+        "node": min(max([MIN_NAME] + [cell_len(r[2]) for r in rows]), NAME_WIDTH),
+        "computes": max([len(HEADER[2])] + [cell_len(r[3] + r[4]) for r in rows]),
+    }
+    fixed = widths["#"] + widths["value"] + widths["gradient"] + 4 * len(GAP)
+    room = screen - fixed - widths["node"]
+    if room < MIN_COMPUTES:   # names give way before expressions do
+        widths["node"] = max(MIN_NAME, widths["node"] - (MIN_COMPUTES - room))
+        room = screen - fixed - widths["node"]
+    out: list[str] = []
+    if room >= MIN_COMPUTES:
+        widths["computes"] = min(widths["computes"], room)
 
-    def line(cells) -> str:
-        number_, name, computes, value, grad = cells
-        return "  ".join([number_.rjust(widths[0]), _fit(name, widths[1]), _fit(computes, widths[2]),
-                          value.rjust(widths[3]), grad.rjust(widths[4])]).rstrip()
+        def line(cells) -> str:
+            index, name, computes, value, grad = cells
+            return GAP.join([index.rjust(widths["#"]), fit(name, widths["node"]),
+                             fit(computes, widths["computes"]), value.rjust(widths["value"]),
+                             grad.rjust(widths["gradient"])]).rstrip()
 
-    out = [paint("bold")(line(header)), styles["rule"]("─" * (sum(widths) + 8))]
-    out += [styles[row[0]](line(row[1:])) for row in rows]
+        out.append(paint(line(HEADER), "bold"))
+        out.append(paint("─" * (sum(widths.values()) + 4 * len(GAP)), "dim"))
+        for kind, index, name, expression, marker, value, grad in rows:
+            text = expression + marker
+            if cell_len(text) <= widths["computes"]:
+                out.append(paint(line((index, name, text, value, grad)), STYLES[kind]))
+                continue
+            # too long for its column: the expression goes on on lines of its own
+            first, *rest = _wrap(text, widths["computes"])
+            out.append(paint(line((index, name, first, value, grad)), STYLES[kind]))
+            out += [paint(line(("", "", more, "", "")), STYLES[kind]) for more in rest]
+    else:
+        out += _stacked(rows, screen, paint)
+    out.append("")
+    out += _summary(trace, digits, wrt, screen, paint)
+    file.write("\n".join(out) + "\n")
 
-    name = graph.nodes[graph.output].label or "output"
+
+def _stacked(rows, screen: int, paint) -> list[str]:
+    """Each node on lines of its own, for a terminal too narrow for the columns:
+    `#8 L: #6 ^ 2 (output)`, then its value and gradient, every digit shown."""
+    out = []
+    for kind, index, name, expression, marker, value, grad in rows:
+        head = f"#{index}" + (f" {name}:" if name else ":")
+        room = screen - cell_len(head) - 1
+        first, *rest = _wrap(expression + marker, max(room, MIN_COMPUTES))
+        out.append(paint(f"{head} {first}", STYLES[kind]))
+        out += [paint("   " + more, STYLES[kind]) for more in rest]
+        numbers = [f"value {value}"] + ([f"gradient {grad}"] if grad else [])
+        joined = "   " + ", ".join(numbers)
+        out += [joined] if cell_len(joined) <= screen else ["   " + n for n in numbers]
+    return out
+
+
+def _summary(trace: Trace, digits: int, wrt, screen: int, paint) -> list[str]:
+    name = output_name(trace)
     summary = [(name, number(trace.value, digits))]
     summary += [(f"∂{name}/∂{x}", number(g, digits)) for x, g in trace.gradient(wrt).items()]
-    left = min(max(cell_len(k) for k, _ in summary), 40)
     right = max(len(v) for _, v in summary)
-    out.append("")
+    left = min(max(cell_len(k) for k, _ in summary), max(screen - len(GAP) - right, 8))
+    out = []
     for k, (label, value) in enumerate(summary):
-        text = f"{_fit(label, left)}  {value.rjust(right)}"
-        out.append(styles["output"](text) if k == 0 else text)
-    file.write("\n".join(out) + "\n")
+        if cell_len(label) <= left and left + len(GAP) + right <= screen:
+            text = f"{fit(label, left)}{GAP}{value.rjust(right)}"
+        elif cell_len(label) + len(GAP) + len(value) <= screen:
+            text = f"{label}{GAP}{value}"
+        else:   # a name longer than the terminal: the value on a line of its own
+            text = f"{label}\n  {value}"
+        out.append(paint(text, STYLES["output"]) if k == 0 else text)
+    return out

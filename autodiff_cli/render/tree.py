@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Optional, TextIO
 
-from rich.console import Console
-from rich.style import Style
-
 from ..evaluator import Trace
 from ..graph import CONST, VAR, Graph
 from .table import number as short
+from .terminal import painter
 
 MAX_INDENT = 12
 
@@ -37,9 +35,10 @@ def _label(graph: Graph, trace: Optional[Trace], i: int, digits: int = 6) -> str
 
 
 def render(graph: Graph, trace: Optional[Trace], file: TextIO, digits: int = 6) -> None:
-    console = Console(file=file)
-    dim = ((lambda t: Style.parse("dim").render(t, color_system=console.color_system))
-           if console.color_system else (lambda t: t))
+    paint = painter(file)
+
+    def dim(text: str) -> str:
+        return paint(text, "dim")
     lines = []
     drawn = set()
     # (node, guides: the "│   " / "    " columns above it, is it its parent's last child)

@@ -1,0 +1,346 @@
+"""The symbolic pass (diff.py): derivatives as graphs, checked against
+independent numbers (central finite differences of the value, and of the
+evaluator's gradient for second derivatives), never against its own output."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+
+from autodiff_cli import AdiffError
+from autodiff_cli.diff import _Pass, differentiate, hessian, hessian_values, operation_count
+from autodiff_cli.errors import ExitCode
+from autodiff_cli.evaluator import evaluate, forward
+from autodiff_cli.graph import Graph
+from autodiff_cli.ops import OPS
+from autodiff_cli.parser import parse
+
+from numeric import central_difference, close
+from test_fuzz import smooth_candidates
+from test_ops import DOMAIN, POINTS
+
+EPS = sys.float_info.epsilon
+
+
+def outputs_at(graph: Graph, point: dict) -> dict:
+    values, _ = forward(graph, point, [])
+    return {key: values[node] for key, node in graph.outputs.items()}
+
+
+def value_of(program: str, point: dict) -> float:
+    return evaluate(parse(program), point).value
+
+
+def gradient_of(program: str, point: dict, name: str) -> float:
+    return evaluate(parse(program), point).gradient([name])[name]
+
+
+# ---- every op's partial formula, instantiated, against its numeric partial -------------
+
+def op_cases():
+    for name, op in OPS.items():
+        for point in DOMAIN.get(name, POINTS[op.arity]):
+            yield name, point if isinstance(point, tuple) else (point,)
+
+
+@pytest.mark.parametrize("name, point", list(op_cases()), ids=str)
+def test_each_partial_formula_instantiated_agrees_with_the_numeric_partial(name, point):
+    op = OPS[name]
+    graph = Graph()
+    args = tuple(graph.input(n) for n in ("a", "b")[:op.arity])
+    node = graph.add(name, args)
+    graph.output, graph.outputs = node, {(): node}
+    work = _Pass(graph)
+    bound = dict(zip(("a", "b"), point))
+    out = op.forward(*point)
+    for k in range(op.arity):
+        local = work.partial(node, k)
+        values, _ = forward(work.work, bound, [])
+        expected = op.partials[k](*point, out)
+        if math.isnan(expected):   # log of a negative base: both are NaN
+            assert math.isnan(values[local])
+            continue
+        assert close(values[local], expected), (name, k, point, values[local], expected)
+
+
+# ---- the pass on every op, against finite differences ----------------------------------
+
+def op_programs():
+    """Each op applied to expressions of two inputs, at points in its domain."""
+    for name, op in OPS.items():
+        if name in ("sign", "step"):
+            continue  # constant almost everywhere; see the kink tests
+        text = op.symbol if op.symbol and not op.callable else None
+        if op.arity == 1:
+            inner = "(0.3*x + 0.2*w)" if name not in ("log", "log2", "log10", "sqrt") else "(x*w + 0.5)"
+            program = f"-{inner}" if name == "neg" else f"{name}({inner})"
+            points = [{"x": 0.7, "w": 0.9}, {"x": -1.1, "w": 0.4}] if name in ("asin", "acos", "abs", "relu") \
+                else [{"x": 0.7, "w": 0.9}, {"x": 1.3, "w": 0.3}]
+            if name in ("abs", "relu"):
+                points = [{"x": 0.7, "w": 0.9}, {"x": -1.1, "w": -0.4}]
+        else:
+            left, right = "(x*w + 1)", "(x - 0.5*w + 2)"
+            program = f"{left} {text} {right}" if text else f"{name}({left}, {right})"
+            points = [{"x": 0.7, "w": 0.9}, {"x": 1.3, "w": -0.6}]
+        for point in points:
+            yield name, program, point
+
+
+@pytest.mark.parametrize("name, program, point", list(op_programs()), ids=str)
+def test_first_and_second_derivatives_of_every_op_match_finite_differences(name, program, point):
+    graph = parse(program)
+    h = hessian(graph)
+    got = outputs_at(h, point)
+    assert got[()] == value_of(program, point)
+    for u in graph.inputs:
+        fd = central_difference(lambda v: value_of(program, {**point, u: v}), point[u])
+        assert close(got[(u,)], fd, rel=1e-5, abs_=1e-6), (program, u, got[(u,)], fd)
+        for v in graph.inputs:
+            key = (u, v) if (u, v) in h.outputs else (v, u)
+            # second derivatives: finite differences of the evaluator's gradient
+            fd2 = central_difference(lambda t: gradient_of(program, {**point, v: t}, u), point[v])
+            assert close(got[key], fd2, rel=1e-4, abs_=1e-5), (program, u, v, got[key], fd2)
+
+
+@pytest.mark.parametrize("program, point, order", [
+    ("log(1+x)", {"x": 0.3}, 6),
+    ("exp(x*sin(x))/(1+x^2)", {"x": 0.4}, 4),
+    ("tanh(x)", {"x": 0.6}, 5),
+    ("sigmoid(x)", {"x": -0.8}, 5),
+    ("sqrt(1+x^2)*exp(-x)", {"x": 1.2}, 5),
+    ("atan2(x, 1 + x^2)", {"x": 0.5}, 3),
+])
+def test_higher_orders_match_finite_differences_of_the_order_below(program, point, order):
+    graph = parse(program)
+    below = differentiate(graph, ["x"], order - 1) if order > 1 else None
+    derivative = differentiate(graph, ["x"], order)
+    got = outputs_at(derivative, point)[("x",) * order]
+
+    def lower(t: float) -> float:
+        if below is None:
+            return value_of(program, {"x": t})
+        return outputs_at(below, {"x": t})[("x",) * (order - 1)]
+    fd = central_difference(lower, point["x"])
+    assert close(got, fd, rel=1e-4, abs_=1e-6), (got, fd)
+
+
+def test_log_1_plus_x_sixth_derivative_is_published_value():
+    # d^n/dx^n log(1+x) = (-1)^(n-1) (n-1)! / (1+x)^n
+    got = outputs_at(differentiate(parse("log(1+x)"), ["x"], 6), {"x": 0.3})[("x",) * 6]
+    assert close(got, -120 / 1.3 ** 6, rel=1e-12)
+
+
+# ---- the seed example -----------------------------------------------------------------
+
+def test_seed_hessian_at_the_articles_point():
+    h = hessian(parse("(x*w+b-y)^2"), ["x", "w"])
+    got = outputs_at(h, {"x": 2, "w": 3, "b": 1, "y": 5})
+    assert got[()] == 4
+    assert got[("x",)] == 12 and got[("w",)] == 8
+    assert got[("x", "x")] == 18      # 2w²
+    assert got[("x", "w")] == 16      # 2(2xw + b − y)
+    assert got[("w", "w")] == 8       # 2x²
+    assert set(h.outputs) == {(), ("x",), ("w",), ("x", "x"), ("x", "w"), ("w", "w")}
+
+
+def test_hessian_values_is_the_symmetric_matrix():
+    graph = parse("(x*w+b-y)^2")
+    matrix = hessian_values(graph, {"x": 2, "w": 3, "b": 1, "y": 5}, ["x", "w"])
+    assert matrix == {"x": {"x": 18.0, "w": 16.0}, "w": {"x": 16.0, "w": 8.0}}
+
+
+def test_seed_first_derivative_is_small_and_keeps_the_users_names():
+    graph = parse("d = x*w + b - y\nL = d^2")
+    derivative = differentiate(graph)
+    labels = {n.label for n in derivative.nodes}
+    assert {"d", "L"} <= labels
+    # ∂L/∂x = 2·d·w: the product and the doubling, over the shared d
+    d = next(n.id for n in derivative.nodes if n.label == "d")
+    used = {i for n in derivative.nodes for i in n.inputs}
+    assert d in used
+    assert operation_count(derivative, [("x",)]) <= 3 + 3   # d's three operations + 2·d·w
+
+
+# ---- the graph the pass returns -------------------------------------------------------
+
+def test_the_derivative_graph_keeps_inputs_defaults_and_source():
+    text = "w = 3\nx*w + sin(y)"
+    graph = parse(text)
+    derivative = differentiate(graph, order=2)
+    assert list(derivative.inputs) == list(graph.inputs)
+    assert derivative.defaults == graph.defaults and derivative.source == text
+    assert derivative.first_use == graph.first_use
+    assert derivative.output == derivative.outputs[()]
+    assert set(derivative.outputs) == {(), ("w", "w"), ("x", "x"), ("y", "y")}
+
+
+def test_dead_nodes_are_pruned():
+    derivative = differentiate(parse("unused = cosh(x)^3\nx*2"))
+    assert not any(n.op in ("cosh", "pow") for n in derivative.nodes)
+
+
+def test_an_input_the_value_does_not_use_has_derivative_zero():
+    graph = parse("a = y\nx^2")
+    derivative = differentiate(graph)
+    assert outputs_at(derivative, {"x": 3, "y": 1})[("y",)] == 0
+
+
+def test_wrt_defaults_to_every_input_in_first_use_order():
+    assert list(differentiate(parse("b*a + c")).outputs) == [(), ("b",), ("a",), ("c",)]
+
+
+def test_a_wrt_that_is_not_an_input_is_a_usage_error_with_a_suggestion():
+    with pytest.raises(AdiffError) as caught:
+        differentiate(parse("x*w"), ["ww"])
+    assert caught.value.kind == "usage" and "did you mean w" in caught.value.hint
+
+
+@pytest.mark.parametrize("order", [0, -1, 1.5, True])
+def test_an_order_below_one_is_a_usage_error(order):
+    with pytest.raises(AdiffError) as caught:
+        differentiate(parse("x^3"), ["x"], order)
+    assert caught.value.kind == "usage"
+
+
+def test_a_derivative_past_max_nodes_is_too_large_and_exits_one():
+    graph = parse("exp(x*sin(x))/(1+x^2)", max_nodes=40)
+    with pytest.raises(AdiffError) as caught:
+        differentiate(graph, ["x"], 6)
+    assert caught.value.kind == "too_large" and caught.value.exit_code == ExitCode.FAILURE
+
+
+# ---- kinks: the derivative almost everywhere -------------------------------------------
+
+def test_relu_differentiates_to_step_whose_derivative_is_zero():
+    graph = parse("relu(x)")
+    first = differentiate(graph, ["x"], 1)
+    assert first.nodes[first.outputs[("x",)]].op == "step"
+    second = differentiate(graph, ["x"], 2)
+    for x in (-1.0, 0.0, 2.0):
+        assert outputs_at(second, {"x": x})[("x", "x")] == 0
+
+
+def test_at_a_tie_of_max_the_symbolic_partials_are_steps_not_halves():
+    derivative = differentiate(parse("max(x, y)"))
+    got = outputs_at(derivative, {"x": 1.0, "y": 1.0})
+    assert got[("x",)] == 0 and got[("y",)] == 0       # step(0) each; eval says 0.5
+    got = outputs_at(derivative, {"x": 2.0, "y": 1.0})
+    assert got[("x",)] == 1 and got[("y",)] == 0
+
+
+# ---- programs from the grammar --------------------------------------------------------
+
+POINTS_FUZZ = [
+    {"x": 0.7, "y": -1.3, "w": 2.1, "θ": 0.3, "a": 0.6, "b": 1.1},
+    {"x": -0.4, "y": 1.7, "w": 0.9, "θ": -2.2, "a": 0.6, "b": 1.1},
+]
+
+
+def _smooth_trace(text, point):
+    try:
+        graph = parse(text, point)
+        used = {name: point[name] for name in graph.inputs if name in point}
+        trace = evaluate(graph, used)
+    except AdiffError:
+        assume(False)
+    assume(used and not trace.warnings)
+    assume(all(math.isfinite(v) for v in trace.values))
+    assume(all(g is None or math.isfinite(g) for g in trace.grads))
+    assume(abs(trace.value) < 1e6)
+    # 0^y: the op table takes ∂/∂y as 0 there, the formula out·log(a) is 0·(−inf)
+    assume(not any(n.op == "pow" and trace.values[n.inputs[0]] == 0 for n in graph.nodes))
+    return graph, used, trace
+
+
+def _fd(f, x):
+    """Central difference, and whether two step sizes agree (no kink, moderate curvature)."""
+    h = 6e-6 * max(1.0, abs(x))
+    plus, minus, plus2, minus2 = f(x + h), f(x - h), f(x + 2 * h), f(x - 2 * h)
+    assume(all(math.isfinite(v) for v in (plus, minus, plus2, minus2)))
+    fd, wide = (plus - minus) / (2 * h), (plus2 - minus2) / (4 * h)
+    return fd, wide, h
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(smooth_candidates, st.sampled_from(POINTS_FUZZ))
+def test_generated_programs_first_derivatives_match_finite_differences(text, point):
+    graph, used, trace = _smooth_trace(text, point)
+    derivative = differentiate(graph)
+    got = outputs_at(derivative, used)
+    noise = 8 * EPS * sum(abs(v * g) for v, g in zip(trace.values, trace.grads) if g is not None)
+    note(f"program {text!r} at {used}")
+    for name, x in used.items():
+        fd, wide, h = _fd(lambda t: evaluate(graph, {**used, name: t}).value, x)
+        floor = 1e-9 + noise / h
+        assume(abs(fd - wide) <= 1e-6 * abs(fd) + floor)
+        assert abs(got[(name,)] - fd) <= 1e-5 * max(abs(fd), abs(got[(name,)])) + floor, \
+            (name, got[(name,)], fd)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(smooth_candidates, st.sampled_from(POINTS_FUZZ))
+def test_generated_programs_second_derivatives_match_finite_differences_of_the_gradient(text, point):
+    graph, used, trace = _smooth_trace(text, point)
+    h2 = hessian(graph)
+    got = outputs_at(h2, used)
+    names = list(used)
+    note(f"program {text!r} at {used}")
+    for n, u in enumerate(names):
+        for v in names[n:]:
+            def gradient(t: float) -> float:
+                return evaluate(graph, {**used, v: t}).gradient([u])[u]
+            fd, wide, h = _fd(gradient, used[v])
+            scale = 1e-7 * (1 + max(abs(g) for g in trace.gradient().values())) / h
+            assume(abs(fd - wide) <= 1e-5 * abs(fd) + scale)
+            value = got[(u, v)]
+            assume(math.isfinite(value))
+            assert abs(value - fd) <= 1e-4 * max(abs(fd), abs(value)) + scale, (u, v, value, fd)
+
+
+# ---- deep programs: no recursion --------------------------------------------------------
+
+@pytest.mark.parametrize("depth, order", [(10_000, 1), (2_000, 2)])
+def test_a_deep_chain_differentiates_without_recursion(depth, order):
+    text = "t = x\n" + "t = sin(t) + x\n" * depth + "t"
+    graph = parse(text)
+    derivative = differentiate(graph, ["x"], order)
+    # against the chain rule written out by hand: t' = cos(t)·t' + 1
+    t, dt, d2t = 0.3, 1.0, 0.0
+    for _ in range(depth):
+        t, dt, d2t = math.sin(t) + 0.3, math.cos(t) * dt + 1, -math.sin(t) * dt * dt + math.cos(t) * d2t
+    got = outputs_at(derivative, {"x": 0.3})[("x",) * order]
+    assert close(got, dt if order == 1 else d2t, rel=1e-9)
+
+
+# ---- adiff eval --hessian ------------------------------------------------------------------
+
+def test_eval_hessian_json_is_the_symmetric_matrix_after_the_gradient(run_cli):
+    import json
+    code, out, err = run_cli("eval", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5",
+                             "--hessian", "--wrt", "x,w", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc)[list(doc).index("gradient") + 1] == "hessian"
+    assert doc["hessian"] == {"x": {"x": 18, "w": 16}, "w": {"x": 16, "w": 8}}
+
+
+def test_eval_hessian_writes_non_finite_entries_as_strings(run_cli):
+    import json
+    code, out, err = run_cli("eval", "log(x)", "--x", "0", "--hessian", "--json")
+    assert json.loads(out)["hessian"] == {"x": {"x": "-Infinity"}}
+
+
+def test_eval_hessian_table_has_the_matrix_under_the_gradient(run_cli):
+    code, out, err = run_cli("eval", "x^3*w", "--x", "2", "--w", "3", "--hessian")
+    assert code == 0, err
+    lines = out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("Hessian"))
+    assert lines[start + 1].split() == ["x", "w"]
+    assert lines[start + 2].split() == ["x", "36", "12"]     # 6xw, 3x²
+    assert lines[start + 3].split() == ["w", "12", "0"]

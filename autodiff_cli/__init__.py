@@ -17,7 +17,8 @@ from __future__ import annotations
 from .errors import AdiffError, ExitCode
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "derivative", "differentiate", "hessian", "AdiffError", "ExitCode", "__version__"]
+__all__ = ["evaluate", "derivative", "differentiate", "hessian", "vectorize", "AdiffError", "ExitCode",
+           "__version__"]
 
 
 def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
@@ -73,3 +74,17 @@ def main() -> None:
     except KeyboardInterrupt:
         print("adiff: interrupted", file=sys.stderr)
         sys.exit(int(ExitCode.INTERRUPTED))
+
+
+def vectorize(program: str, *, bindings=None, wrt=None, max_nodes=None):
+    """Compile `program` once for columns of points (needs `pip install "adiff[batch]"`).
+
+    Call the result on a mapping of columns (a dict of arrays, a pandas
+    DataFrame, an Arrow record batch) to get {"value": ..., "grad_x": ...}:
+
+        >>> f = autodiff_cli.vectorize("(x*w+b-y)^2", bindings={"b": 1})
+        >>> f({"x": [2.0, 1.0], "w": [3.0, 3.0], "y": [5.0, 5.0]})["grad_x"]
+        array([12., -6.])
+    """
+    from .vectorized import vectorize as compile_for_columns
+    return compile_for_columns(program, bindings=bindings, wrt=wrt, max_nodes=max_nodes)

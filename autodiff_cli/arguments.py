@@ -32,6 +32,7 @@ class Arguments:
     program: Optional[str] = None
     bindings: list[Binding] = field(default_factory=list)
     options: list[str] = field(default_factory=list)   # for Click, in order
+    rest: list[str] = field(default_factory=list)      # positionals after the program (batch's INPUT)
 
     @property
     def as_json(self) -> bool:
@@ -49,7 +50,7 @@ def wants_json(words: Iterable[str]) -> bool:
     return False
 
 
-def split(words: list[str], flags: set[str], valued: set[str]) -> Arguments:
+def split(words: list[str], flags: set[str], valued: set[str], positionals: int = 1) -> Arguments:
     """Sort the words after a command's name.
 
     `flags` are the command's options without a value (`--json`), `valued`
@@ -91,8 +92,9 @@ def split(words: list[str], flags: set[str], valued: set[str]) -> Arguments:
         i += 1
     if positional:
         result.program = positional[0]
-    if len(positional) > 1:
-        raise _stray(positional)
+        result.rest = positional[1:positionals]
+    if len(positional) > positionals:
+        raise _stray(positional[positionals - 1:])
     return result
 
 

@@ -93,12 +93,13 @@ class ProgramCommand(TyperCommand):
         if not args or ctx.resilient_parsing:   # help, or shell completion: Click's own reading
             return super().parse_args(ctx, args)
         try:
-            arguments = split(list(args), *self.option_words())
+            arguments = split(list(args), *self.option_words(), getattr(self, "positionals", 1))
         except AdiffError as error:
             fail(error, wants_json(args))
         ctx.meta[_ARGUMENTS] = arguments
         # "--" even with no program: words were given, so this is no call for help
-        words = arguments.options + ["--"] + ([arguments.program] if arguments.program is not None else [])
+        words = arguments.options + ["--"] + ([arguments.program, *arguments.rest]
+                                              if arguments.program is not None else [])
         try:
             return super().parse_args(ctx, words)
         except click_errors.NoArgsIsHelpError:
@@ -352,6 +353,8 @@ from .commands import minimize as minimize_command, plot as plot_command  # noqa
 COMMANDS += (minimize_command, plot_command)
 from .commands import diff as diff_command  # noqa: E402
 COMMANDS += (diff_command,)
+from .commands import batch as batch_command  # noqa: E402
+COMMANDS += (batch_command,)
 
 
 @app.command("help", context_settings={"help_option_names": HELP_OPTIONS})

@@ -1,0 +1,580 @@
+"""adiff batch: a table of points in, a table of values and gradients out.
+
+Streamed: rows are read, computed (vectorized.py) and written a chunk at a
+time, so memory stays flat whatever the input's size and the first rows
+come out before the last are read.  Formats: CSV and JSONL (read in chunks
+of lines, each parsed by Polars), Parquet (read and written by PyArrow, a
+row group at a time).  Why these libraries: see pyproject.toml.
+
+Everything here is imported only when `batch` runs: NumPy, Polars and
+PyArrow never slow down the other commands.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Mapping, Optional, Sequence
+
+from .errors import AdiffError, ExitCode
+from .graph import Graph
+
+FORMATS = ("csv", "jsonl", "parquet")
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+              ".parquet": "parquet", ".pq": "parquet"}
+CHUNK_ROWS = 262_144
+INSTALL_HINT = 'install it with: pip install "adiff[batch]"'
+
+
+def require_libraries() -> None:
+    """NumPy and Polars (and PyArrow for Parquet) come with the `batch` extra."""
+    from importlib.util import find_spec   # finds without importing: PyArrow alone takes 0.3 s
+    missing = [module for module in ("numpy", "polars", "pyarrow") if find_spec(module) is None]
+    if missing:
+        raise AdiffError("missing_extra", f"adiff batch needs {', '.join(missing)}, which "
+                         f"{'is' if len(missing) == 1 else 'are'} not installed", hint=INSTALL_HINT,
+                         exit_code=ExitCode.FAILURE)
+
+
+def format_of(path: Optional[str], given: Optional[str], what: str) -> str:
+    if given is not None:
+        if given not in FORMATS:
+            raise AdiffError("usage", f"--{what}-format {given}: choose csv, jsonl or parquet")
+        return given
+    if path is None or path == "-":
+        return "csv"
+    suffix = Path(path).suffix.lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    raise AdiffError("usage", f"cannot tell the format of {path} from its extension",
+                     hint=f"name it .csv, .jsonl or .parquet, or give --{what}-format")
+
+
+# ---- reading ------------------------------------------------------------------------
+
+
+@dataclass
+class Chunk:
+    frame: object            # a polars DataFrame: the input's columns for these rows
+    first_row: int           # 1-based number of the chunk's first data row
+    lines: Optional[list]    # each row's line in the file (CSV, JSONL), for messages
+    progress: int = 0        # bytes (or rows, for Parquet) consumed so far
+
+
+class Reader:
+    """The input, a chunk of rows at a time, with the numeric columns checked."""
+
+    def __init__(self, source: str, fmt: str, chunk_rows: int, numeric: Sequence[str]):
+        self.source = source
+        self.fmt = fmt
+        self.chunk_rows = chunk_rows
+        self.numeric = list(numeric)   # the columns that must hold numbers (the inputs present)
+        self.columns: list[str] = []
+        self.total: Optional[int] = None   # bytes or rows, for the progress bar
+        self.where = "standard input" if source == "-" else source
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+                handle = io.BytesIO(sys.stdin.buffer.read()) if self.source == "-" else self.source
+                self._parquet = pq.ParquetFile(handle)
+                self.columns = list(self._parquet.schema_arrow.names)
+                self.total = self._parquet.metadata.num_rows
+                return
+            self._stream = sys.stdin.buffer if self.source == "-" else open(self.source, "rb")
+            if self.source != "-":
+                self.total = os.fstat(self._stream.fileno()).st_size
+        except FileNotFoundError:
+            raise AdiffError("file", f"cannot read {self.where}: no such file") from None
+        except OSError as error:
+            raise AdiffError("file", f"cannot read {self.where}: {error.strerror or error}") from None
+        except Exception as error:  # a Parquet file that is not one
+            raise AdiffError("data", f"cannot read {self.where} as Parquet: {error}") from None
+        self._consumed = 0
+        if self.fmt == "csv":
+            header = self._stream.readline()
+            self._consumed += len(header)
+            self._header = header if header.strip() else b""
+            self._line = 2
+            if self._header:
+                import polars as pl
+                self.columns = pl.read_csv(io.BytesIO(self._header), infer_schema=False).columns
+        else:
+            self._line = 1
+
+    def set_numeric(self, numeric: Sequence[str]) -> None:
+        self.numeric = [c for c in numeric if c in self.columns or self.fmt == "jsonl"]
+
+    def _blocks(self) -> Iterator[tuple[bytes, Sequence[int]]]:
+        """Blocks of whole lines, about chunk_rows of them, and each line's number.
+
+        Read as bytes and cut at the last newline: no Python work per line
+        (splitting lines in Python cost more than Polars' parsing).  Blank
+        lines are dropped, on a slower path taken only when there are some.
+        """
+        stream = self._stream
+        pending = stream.read(65_536)
+        eof = len(pending) < 65_536
+        per_line = len(pending) / max(1, pending.count(b"\n")) if pending else 1
+        size = max(64, int(per_line * self.chunk_rows))
+        while True:
+            if not eof and len(pending) < size:
+                want = size - len(pending)
+                piece = stream.read(want)
+                eof = len(piece) < want
+                pending += piece
+            cut = pending.rfind(b"\n", 0, size) + 1 or pending.find(b"\n") + 1
+            if cut == 0 and not eof:   # a line longer than a block: read on
+                size *= 2
+                continue
+            if cut == 0 or (eof and cut >= len(pending)):
+                data, pending = pending, b""
+                if data and not data.endswith(b"\n"):
+                    data += b"\n"
+            else:
+                data, pending = pending[:cut], pending[cut:]
+            count = data.count(b"\n")
+            first = self._line
+            self._line += count
+            self._consumed += len(data)
+            if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+                lines = data.splitlines(keepends=True)
+                kept = [(text, first + k) for k, text in enumerate(lines) if text.strip()]
+                if kept:
+                    yield b"".join(t for t, _ in kept), [n for _, n in kept]
+            elif data:
+                yield data, range(first, first + count)
+            if eof and not pending:
+                return
+
+    def chunks(self) -> Iterator[Chunk]:
+        row = 1
+        if self.fmt == "parquet":
+            import polars as pl
+            read = 0
+            for batch in self._parquet.iter_batches(batch_size=self.chunk_rows):
+                frame = pl.from_arrow(batch)
+                if isinstance(frame, pl.Series):
+                    frame = frame.to_frame()
+                self._check_parquet(frame, row)
+                read += frame.height
+                yield Chunk(frame, row, None, read)
+                row += frame.height
+            return
+        if self.fmt == "csv" and not self._header:
+            return
+        for data, numbers in self._blocks():
+            frame = self._parse_csv(data, numbers) if self.fmt == "csv" else self._parse_jsonl(data, numbers)
+            yield Chunk(frame, row, numbers, self._consumed)
+            row += frame.height
+
+    # CSV: the numeric columns as Float64, the rest as text (kept as written)
+    def _parse_csv(self, lines: bytes, numbers: Sequence[int]):
+        import polars as pl
+        data = self._header + lines
+        schema = {name: pl.Float64 for name in self.numeric}
+        try:
+            frame = pl.read_csv(io.BytesIO(data), infer_schema=False, schema_overrides=schema)
+        except Exception:
+            frame = None
+        if frame is None or frame.height != len(numbers) or any(frame[c].null_count() for c in self.numeric):
+            self._find_bad_cell(lines, numbers)
+        return frame
+
+    def _find_bad_cell(self, lines: bytes, numbers: Sequence[int]) -> None:
+        """The first cell that is not a number, named by line, column and text."""
+        import polars as pl
+        try:
+            text = pl.read_csv(io.BytesIO(self._header + lines), infer_schema=False)
+        except Exception as error:
+            raise AdiffError("data", f"{self.where}: not a CSV table here (lines {numbers[0]}-"
+                             f"{numbers[-1]}): {' '.join(str(error).split())[:200]}") from None
+        if text.height != len(numbers):
+            raise AdiffError("data", f"{self.where}: a quoted field spans lines near line {numbers[0]}; "
+                             "adiff batch reads one row per line")
+        self._first_bad(text, numbers)
+
+    def _first_bad(self, text, numbers: Optional[Sequence[int]], first_row: int = 1) -> None:
+        import polars as pl
+        best = None
+        for name in self.numeric:
+            if name not in text.columns:
+                continue
+            column = text[name]
+            if column.dtype == pl.String:
+                parsed = _to_float(column)
+            else:
+                parsed = column.cast(pl.Float64, strict=False)
+            bad = parsed.is_null()
+            if bad.any():
+                index = int(bad.arg_max())
+                if best is None or index < best[0]:
+                    best = (index, name, column[index])
+        if best is None:
+            raise AdiffError("data", f"{self.where}: cannot read the rows near line "
+                             f"{numbers[0] if numbers else first_row}")
+        index, name, cell = best
+        where = f"line {numbers[index]}" if numbers else f"row {first_row + index}"
+        shown = "an empty cell" if cell is None or cell == "" else f"'{str(cell)[:40]}'"
+        raise AdiffError("data", f"{self.where}, {where}, column {name}: {shown} is not a number",
+                         hint="cells of the program's inputs must be decimal numbers (or nan, inf, -inf)")
+
+    # JSONL: one object per line; numbers, or NaN/Infinity spelled as strings as eval --json writes them
+    def _parse_jsonl(self, lines: bytes, numbers: Sequence[int]):
+        import polars as pl
+        try:
+            frame = pl.read_ndjson(io.BytesIO(lines))
+        except Exception:
+            frame = self._jsonl_slowly(lines, numbers)
+        for name in self.numeric:
+            if name not in frame.columns:
+                continue
+            column = frame[name]
+            if column.dtype == pl.Float64:
+                continue
+            if column.dtype.is_numeric():
+                converted = column.cast(pl.Float64)
+            elif column.dtype == pl.String:
+                converted = _to_float(column)
+            else:
+                converted = None
+            if converted is None or converted.null_count():
+                self._first_bad(frame, numbers)
+            frame = frame.with_columns(converted.alias(name))
+        return frame
+
+    def _jsonl_slowly(self, lines: bytes, numbers: Sequence[int]):
+        import polars as pl
+        rows = []
+        for text, number in zip(lines.splitlines(), numbers):
+            try:
+                row = json.loads(text)
+            except ValueError as error:
+                raise AdiffError("data", f"{self.where}, line {number}: not a JSON object ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise AdiffError("data", f"{self.where}, line {number}: not a JSON object")
+            rows.append(row)
+        names = list(dict.fromkeys(k for row in rows for k in row))
+        columns = {}
+        for name in names:
+            cells = [row.get(name) for row in rows]
+            if name in self.numeric:
+                values = []
+                for index, cell in enumerate(cells):
+                    value = _json_number(cell)
+                    if value is None:
+                        shown = "no value" if cell is None else f"'{json.dumps(cell)[:40]}'"
+                        raise AdiffError("data", f"{self.where}, line {numbers[index]}, column {name}: "
+                                         f"{shown} is not a number",
+                                         hint="give numbers, or \"NaN\", \"Infinity\", \"-Infinity\"")
+                    values.append(value)
+                columns[name] = pl.Series(name, values, dtype=pl.Float64)
+            else:
+                columns[name] = pl.Series(name, [json.dumps(c) if isinstance(c, (dict, list)) else c
+                                                 for c in cells], strict=False)
+        return pl.DataFrame(columns)
+
+    def _check_parquet(self, frame, first_row: int) -> None:
+        import polars as pl
+        for name in self.numeric:
+            column = frame[name]
+            if not column.dtype.is_numeric() or column.null_count():
+                self._first_bad(frame, None, first_row)
+            if column.dtype != pl.Float64:
+                frame.replace_column(frame.get_column_index(name), column.cast(pl.Float64))
+
+    def close(self) -> None:
+        stream = getattr(self, "_stream", None)
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
+
+
+_SPELLINGS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf", "+Infinity": "inf"}
+
+
+def _to_float(column):
+    import polars as pl
+    return column.replace(_SPELLINGS).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def _json_number(cell) -> Optional[float]:
+    if isinstance(cell, bool) or cell is None:
+        return None
+    if isinstance(cell, (int, float)):
+        return float(cell)
+    if isinstance(cell, str):
+        from .bindings import parse_value
+        try:
+            return parse_value("x", _SPELLINGS.get(cell, cell))
+        except AdiffError:
+            return None
+    return None
+
+
+# ---- writing ------------------------------------------------------------------------
+
+
+class Writer:
+    """The output, a chunk at a time; a file appears only when the run succeeds."""
+
+    def __init__(self, target: Optional[str], fmt: str):
+        self.target = target
+        self.fmt = fmt
+        self.temporary: Optional[str] = None
+        self.rows = 0
+        self._parquet = None
+        self._header_done = False
+        if target is None or target == "-":
+            self.stream = sys.stdout.buffer
+        else:
+            folder = os.path.dirname(os.path.abspath(target))
+            try:
+                handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.",
+                                                          suffix=".part", dir=folder)
+            except OSError as error:
+                raise AdiffError("file", f"cannot write {target}: {error.strerror or error}",
+                                 exit_code=ExitCode.FAILURE) from None
+            self.stream = os.fdopen(handle, "wb")
+
+    def write(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str]) -> None:
+        """Write the columns of `frame` (kept, inputs, value, grad_*) in that order."""
+        if self.fmt == "csv":
+            self._csv(frame)
+        elif self.fmt == "jsonl":
+            self._jsonl(frame, keep, inputs, gradients)
+        else:
+            self._write_parquet(frame)
+        self.rows += frame.height
+        if self.temporary is None:
+            self.stream.flush()
+
+    def _csv(self, frame) -> None:
+        import polars as pl
+        # NaN as `nan` (Polars writes NaN): through the null value, which no number cell has;
+        # a kept text cell that is empty stays empty
+        floats = [name for name, dtype in frame.schema.items() if dtype in (pl.Float64, pl.Float32)]
+        others = [name for name in frame.columns if name not in floats]
+        frame = frame.with_columns([pl.col(c).fill_nan(None) for c in floats]
+                                   + [pl.col(c).cast(pl.String).fill_null("") for c in others])
+        frame.write_csv(self.stream, include_header=not self._header_done, null_value="nan")
+        self._header_done = True
+
+    def _jsonl(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str]) -> None:
+        """Lines like `eval --json`'s, written by Polars (formatting floats in a
+        Python loop cost 20 times the rest of the run).  Polars writes NaN and
+        infinities as null, so a chunk that has any is spelled out column by
+        column, with "NaN", "Infinity" and "-Infinity" as eval writes them."""
+        import numpy as np
+        import polars as pl
+
+        numbers = list(inputs) + ["value"] + list(gradients.values())
+        finite = all(np.isfinite(frame[name].to_numpy()).all() for name in numbers)
+        if finite:
+            parts = []
+            if keep:
+                parts.append(pl.struct(list(keep)).alias("keep"))
+            parts += [pl.struct(list(inputs)).alias("inputs") if inputs else pl.lit(None).alias("inputs"),
+                      pl.col("value"),
+                      pl.struct([pl.col(c).alias(n) for n, c in gradients.items()]).alias("gradient")
+                      if gradients else pl.lit(None).alias("gradient")]
+            if inputs and gradients:
+                frame.select(parts).write_ndjson(self.stream)
+                return
+
+        def key(name: str) -> str:
+            return json.dumps(name, ensure_ascii=False) + ":"
+
+        def number(name: str):
+            column = pl.col(name)
+            return (pl.when(column.is_nan()).then(pl.lit('"NaN"'))
+                    .when(column == float("inf")).then(pl.lit('"Infinity"'))
+                    .when(column == float("-inf")).then(pl.lit('"-Infinity"'))
+                    .otherwise(column.cast(pl.String)))
+
+        pieces = []
+        if keep:
+            pieces += [pl.lit('{"keep":'), pl.struct(list(keep)).struct.json_encode(), pl.lit(',"inputs":{')]
+        else:
+            pieces.append(pl.lit('{"inputs":{'))
+        for k, name in enumerate(inputs):
+            pieces += [pl.lit(("," if k else "") + key(name)), number(name)]
+        pieces += [pl.lit('},"value":'), number("value"), pl.lit(',"gradient":{')]
+        for k, (name, column) in enumerate(gradients.items()):
+            pieces += [pl.lit(("," if k else "") + key(name)), number(column)]
+        pieces.append(pl.lit("}}"))
+        lines = frame.select(pl.concat_str(pieces).alias("line")).to_series()
+        if len(lines):
+            self.stream.write((lines.str.join("\n").item() + "\n").encode("utf-8"))
+
+    def _write_parquet(self, frame) -> None:
+        import pyarrow.parquet as pq
+        table = frame.to_arrow()
+        if self._parquet is None:
+            # to the temporary file by its path: through a Python file object it was 3x slower
+            # no dictionary for the doubles: each row group would try one on its
+            # first 131,072 distinct values and then give up, at twice the cost
+            text = [f.name for f in table.schema if not (f.type.equals("double") or f.type.equals("float"))]
+            self._parquet = pq.ParquetWriter(self.temporary or self.stream, table.schema,
+                                             use_dictionary=text or False)
+        self._parquet.write_table(table)
+
+    def finish(self, empty_frame) -> None:
+        """Close the output; with no rows at all, still the header (or an empty table)."""
+        if self.rows == 0 and self.fmt != "jsonl":
+            if self.fmt == "csv":
+                self._csv(empty_frame)
+            else:
+                self._write_parquet(empty_frame)
+        if self._parquet is not None:
+            self._parquet.close()
+        self.stream.flush()
+        if self.temporary is not None:
+            self.stream.close()
+            os.replace(self.temporary, self.target)
+            self.temporary = None
+
+    def abandon(self) -> None:
+        """A failed or interrupted run: remove the temporary file, leave the target as it was."""
+        if self.temporary is not None:
+            try:
+                self.stream.close()
+            except OSError:
+                pass
+            try:
+                os.unlink(self.temporary)
+            except OSError:
+                pass
+            self.temporary = None
+
+
+# ---- the run ------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    chunks: int = 0
+    seconds: dict = field(default_factory=lambda: {"read": 0.0, "compute": 0.0, "write": 0.0})
+    warnings: list = field(default_factory=list)
+    columns: list = field(default_factory=list)
+
+    def document(self, program: str, source: str, target: Optional[str], total: float,
+                 error: Optional[AdiffError] = None) -> dict:
+        return {"schema": 1, "program": program, "input": source, "output": target or "-",
+                "rows": self.rows, "chunks": self.chunks, "columns": self.columns,
+                "seconds": {**{k: round(v, 6) for k, v in self.seconds.items()}, "total": round(total, 6)},
+                "rows_per_second": round(self.rows / total) if total > 0 else None,
+                "warnings": [w.to_json() for w in self.warnings],
+                "error": error.to_json() if error is not None else None}
+
+
+def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[str, float] = {},
+        wrt: Optional[Sequence[str]] = None, keep: Sequence[str] = (), in_format: Optional[str] = None,
+        out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
+        progress=None) -> Summary:
+    """Read `source`, compute every row, write `target` (standard output when None)."""
+    require_libraries()
+    import numpy as np
+    import polars as pl
+
+    from .vectorized import Vectorized
+
+    if chunk_rows < 1:
+        raise AdiffError("usage", "--chunk-rows must be at least 1")
+    in_fmt = format_of(source, in_format, "in")
+    out_fmt = format_of(target, out_format, "out")
+    program = Vectorized(graph, bindings=bindings, wrt=wrt)
+    inputs = list(graph.inputs)
+    summary = Summary()
+    reader = Reader(source, in_fmt, chunk_rows, inputs)
+    writer = None
+    try:
+        # a JSONL file names its columns line by line; an empty file (no header) has no rows to check
+        known = in_fmt != "jsonl" and bool(reader.columns)
+        _check_columns(reader.columns if known else None, inputs, keep, program, graph, bindings)
+        reader.set_numeric(inputs)
+        gradients = {name: f"grad_{name}" for name in program.wrt}
+        names = list(keep) + inputs + ["value"] + list(gradients.values())
+        summary.columns = names
+        writer = Writer(target, out_fmt)
+        clock = time.perf_counter()
+        for chunk in reader.chunks():
+            frame = chunk.frame
+            if in_fmt == "jsonl":
+                _check_columns(frame.columns, inputs, keep, program, graph, bindings, jsonl=True)
+            now = time.perf_counter()
+            summary.seconds["read"] += now - clock
+            clock = now
+            columns = {name: frame[name].to_numpy() for name in inputs if name in frame.columns}
+            values, rows = program.input_columns(columns, frame.height)
+            computed = program.run(values, rows, chunk.first_row)
+            if strict and len(program.warnings):
+                program.check_strict()
+            out = {name: frame[name] for name in keep}
+            for name in inputs:
+                column = values[name]
+                out[name] = column if isinstance(column, np.ndarray) else np.full(rows, column)
+            out.update(computed)
+            result = pl.DataFrame(out)
+            now = time.perf_counter()
+            summary.seconds["compute"] += now - clock
+            clock = now
+            writer.write(result, keep, inputs, gradients)
+            now = time.perf_counter()
+            summary.seconds["write"] += now - clock
+            clock = now
+            summary.rows += rows
+            summary.chunks += 1
+            if progress is not None:
+                progress(summary.rows, chunk.progress, reader.total)
+        empty = pl.DataFrame({name: pl.Series(name, [], dtype=pl.Float64 if name not in keep else pl.String)
+                              for name in names})
+        writer.finish(empty)
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
+    finally:
+        reader.close()
+        summary.warnings = list(program.warnings)
+    return summary
+
+
+def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], program, graph: Graph,
+                   bindings: Mapping[str, float], jsonl: bool = False) -> None:
+    outputs = set(program.columns)
+    for name in keep:
+        if name in inputs:
+            raise AdiffError("usage", f"--keep {name}: {name} is an input of the program, "
+                             "and inputs are in the output already")
+        if name in outputs:
+            raise AdiffError("usage", f"--keep {name}: the output has a column {name} of its own")
+    if columns is None:
+        return
+    missing_keep = [name for name in keep if name not in columns]
+    if missing_keep:
+        raise AdiffError("usage", f"--keep: no column {', '.join(missing_keep)} in the input",
+                         hint=f"the columns are: {', '.join(columns[:20]) or 'none'}")
+    both = [name for name in inputs if name in columns and name in bindings]
+    if both:
+        raise AdiffError("usage", f"input {both[0]} is both bound (--{both[0]}) and a column of the input",
+                         hint=f"drop --{both[0]} to take the column, or rename the column")
+    missing = [name for name in inputs if name not in columns and name not in bindings
+               and name not in graph.defaults]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise AdiffError("unbound", f"no column, binding or default for input{plural} {', '.join(missing[:5])}"
+                         + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
+                         hint=f"the columns are: {', '.join(columns[:20]) or 'none'}; "
+                              f"or bind a constant with --{missing[0]} 1")
+
+
+__all__ = ["run", "Summary", "FORMATS", "CHUNK_ROWS", "require_libraries"]

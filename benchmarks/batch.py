@@ -1,0 +1,378 @@
+"""adiff batch, measured: end to end against the I/O floor, NumPy by hand and JAX.
+
+Run with the Python that has adiff installed with its batch extra:
+
+    python benchmarks/batch.py                 # a few minutes
+    python benchmarks/batch.py --quick         # 10^5 rows instead of 10^6, no 10^7 run
+    python benchmarks/batch.py --peers .venv-peers/bin/python   # also JAX (jax[cpu], pandas there)
+
+JAX and pandas are peers to compare with, never adiff's dependencies: give
+the Python of another environment that has them with --peers.
+
+It prints figures and ratios, never pass/fail: on a shared machine the
+absolute times move with the load, so read the ratios, each against a
+yardstick measured in the same run.
+  1. the seed example (x*w+b-y)^2 on N rows, CSV in and CSV out:
+     adiff (the command, start-up included; and batch.run in process) against
+     (a) the floor: Polars reading the same file and writing a CSV of the same
+     shape (9 columns), no arithmetic; (b) a hand-written NumPy script (Polars
+     read, the gradient by hand, Polars write); (c) JAX: pandas.read_csv,
+     jit(vmap(value_and_grad)), DataFrame.to_csv.  Targets: adiff within 1.3x
+     of (a), faster than (c) end to end.
+     The arithmetic alone, ns a point: adiff's vectorised evaluator, NumPy by
+     hand (whole arrays, and in blocks of 65,536), JAX's compiled call (after
+     its first call).  Target: adiff within 1.5x of JAX.
+  2. a program of 10^4 nodes on 10^5 rows, and the 10^5-term sin(i*x + w)
+     program on 10^3 rows: ns per node per row, and peak memory.
+  3. 10^6 and 10^7 rows streamed from a CSV file: peak memory (target < 500 MB,
+     the same for both).
+  4. JSONL and Parquet in and out at N rows, beside their floors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+SEED = "(x*w+b-y)^2"
+
+
+def adiff_command() -> list[str]:
+    script = Path(sys.executable).parent / "adiff"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "autodiff_cli"]
+
+
+def timed(function, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def child(command: list[str], **options) -> tuple[float, float]:
+    """Wall time and peak resident memory (MB) of a child process.
+
+    The peak is the child's own VmHWM, read from /proc while it runs: the
+    rusage figure of a child started by vfork counts the parent's memory too.
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, **options)
+    peak_kb = 0
+    status_file = f"/proc/{process.pid}/status"
+    while process.poll() is None:
+        try:
+            with open(status_file) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
+    return elapsed, peak_kb / 1024
+
+
+def make_points(path: Path, rows: int, seed: int = 0, digits: int | None = None) -> None:
+    import numpy as np
+    import polars as pl
+    rng = np.random.default_rng(seed)
+    columns = {name: rng.normal(size=rows) for name in "xwby"}
+    if digits is not None:
+        columns = {k: np.round(v, digits) for k, v in columns.items()}
+    frame = pl.DataFrame(columns)
+    if path.suffix == ".csv":
+        frame.write_csv(path)
+    elif path.suffix == ".parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_ndjson(path)
+
+
+# ---- 1. the seed example ------------------------------------------------------------
+
+def output_shaped(rows: int):
+    """Nine columns of random doubles, the output's shape, made before the clock starts."""
+    import numpy as np
+    import polars as pl
+    rng = np.random.default_rng(2)
+    return pl.DataFrame({f"c{k}": rng.normal(size=rows) for k in range(9)})
+
+
+def floor_csv(source: Path, target: Path, shaped) -> None:
+    import polars as pl
+    pl.read_csv(source)
+    shaped.write_csv(target)
+
+
+def hand_numpy_csv(source: Path, target: Path) -> None:
+    import polars as pl
+    frame = pl.read_csv(source)
+    x, w, b, y = (frame[name].to_numpy() for name in "xwby")
+    d = x * w + b - y
+    g = 2 * d
+    pl.DataFrame({"x": x, "w": w, "b": b, "y": y, "value": d * d, "grad_x": g * w, "grad_w": g * x,
+                  "grad_b": g, "grad_y": -g}).write_csv(target)
+
+
+JAX_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    start = time.perf_counter()
+    import jax, jax.numpy as jnp, numpy as np, pandas as pd
+    jax.config.update("jax_enable_x64", True)
+    source, target = sys.argv[1], sys.argv[2]
+    def f(x, w, b, y):
+        return (x * w + b - y) ** 2
+    step = jax.jit(jax.vmap(jax.value_and_grad(f, argnums=(0, 1, 2, 3))))
+    t0 = time.perf_counter()
+    frame = pd.read_csv(source)
+    t1 = time.perf_counter()
+    cols = [frame[n].to_numpy() for n in "xwby"]
+    value, grads = step(*cols)
+    value = np.asarray(value); grads = [np.asarray(g) for g in grads]
+    t2 = time.perf_counter()
+    out = pd.DataFrame({"x": cols[0], "w": cols[1], "b": cols[2], "y": cols[3], "value": value,
+                        **{f"grad_{n}": g for n, g in zip("xwby", grads)}})
+    out.to_csv(target, index=False)
+    t3 = time.perf_counter()
+    # the compiled call alone, after the first: best of 5
+    best = float("inf")
+    for _ in range(5):
+        s = time.perf_counter()
+        value, grads = step(*cols)
+        value.block_until_ready(); [g.block_until_ready() for g in grads]
+        best = min(best, time.perf_counter() - s)
+    print(json.dumps({"end_to_end": t3 - start, "read": t1 - t0, "first_call": t2 - t1, "write": t3 - t2,
+                      "compiled_ns": best / len(frame) * 1e9, "version": jax.__version__}))
+""")
+
+
+def seed_section(work: Path, rows: int, peers: str | None) -> dict:
+    import numpy as np
+
+    from autodiff_cli.parser import parse
+    from autodiff_cli.vectorized import Vectorized
+
+    source = work / "seed.csv"
+    make_points(source, rows)
+    found: dict = {"rows": rows}
+    shaped = output_shaped(rows)
+    found["floor"] = timed(lambda: floor_csv(source, work / "floor.csv", shaped))
+    found["hand_numpy"] = timed(lambda: hand_numpy_csv(source, work / "hand.csv"))
+    command = [*adiff_command(), "batch", SEED, str(source), "-o", str(work / "adiff.csv"), "--quiet"]
+    found["adiff"] = min(child(command)[0] for _ in range(3))
+    from autodiff_cli import batch
+    graph = parse(SEED)
+    found["adiff_in_process"] = timed(lambda: batch.run(graph, str(source), str(work / "adiff2.csv")))
+    found["python_start"] = min(child([sys.executable, "-c", "pass"])[0] for _ in range(3))
+    if peers:
+        done = subprocess.run([peers, "-c", JAX_SCRIPT, str(source), str(work / "jax.csv")],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            found["jax"] = json.loads(done.stdout.strip().splitlines()[-1])
+        else:
+            print(f"  (JAX run failed: {done.stderr.strip().splitlines()[-1:]})")
+
+    # the arithmetic alone
+    n = rows
+    rng = np.random.default_rng(1)
+    columns = {name: rng.normal(size=n) for name in "xwby"}
+    program = Vectorized(graph)
+    found["adiff_ns"] = timed(lambda: program(columns), 5) / n * 1e9
+
+    def hand(c):
+        x, w, b, y = c["x"], c["w"], c["b"], c["y"]
+        d = x * w + b - y
+        g = 2 * d
+        return d * d, g * w, g * x, g, -g
+
+    def hand_blocks(c, size=65_536):
+        out = [np.empty(n) for _ in range(5)]
+        for start in range(0, n, size):
+            for target, part in zip(out, hand({k: v[start:start + size] for k, v in c.items()})):
+                target[start:start + size] = part
+        return out
+
+    found["hand_ns"] = timed(lambda: hand(columns), 5) / n * 1e9
+    found["hand_blocks_ns"] = timed(lambda: hand_blocks(columns), 5) / n * 1e9
+    return found
+
+
+def report_seed(found: dict) -> None:
+    rows = found["rows"]
+    print(f"1. seed example {SEED}, {rows:,} rows, CSV in and out (best of 3, seconds)")
+    print(f"   floor: Polars read + write of the same shape   {found['floor']:7.2f}")
+    print(f"   adiff batch (the command, start-up included)   {found['adiff']:7.2f}   "
+          f"{found['adiff'] / found['floor']:.2f}x the floor (target <= 1.3x)")
+    print(f"   adiff batch.run (in process)                   {found['adiff_in_process']:7.2f}   "
+          f"{found['adiff_in_process'] / found['floor']:.2f}x the floor")
+    print(f"   NumPy by hand (Polars read, NumPy, Polars write) {found['hand_numpy']:5.2f}   "
+          f"adiff is {found['adiff'] / found['hand_numpy']:.2f}x")
+    jax = found.get("jax")
+    if jax:
+        print(f"   JAX {jax['version']} (pandas read, jit(vmap(value_and_grad)), to_csv) {jax['end_to_end']:5.2f}"
+              f"   adiff is {found['adiff'] / jax['end_to_end']:.2f}x (target < 1x)")
+        print(f"       of which: read {jax['read']:.2f}, first call {jax['first_call']:.2f}, write {jax['write']:.2f}")
+    else:
+        print("   JAX: not measured (give --peers PYTHON with jax[cpu] and pandas)")
+    print("   the arithmetic alone, ns a point (best of 5):")
+    print(f"     adiff's vectorised evaluator   {found['adiff_ns']:6.1f}")
+    print(f"     NumPy by hand, whole arrays    {found['hand_ns']:6.1f}   adiff is {found['adiff_ns'] / found['hand_ns']:.2f}x")
+    print(f"     NumPy by hand, blocks of 65536 {found['hand_blocks_ns']:6.1f}")
+    if jax:
+        print(f"     JAX compiled call              {jax['compiled_ns']:6.1f}   adiff is "
+              f"{found['adiff_ns'] / jax['compiled_ns']:.2f}x (target <= 1.5x)")
+
+
+# ---- 2. big programs ------------------------------------------------------------------
+
+BIG = textwrap.dedent("""
+    import json, resource, sys, time
+    import numpy as np
+    from autodiff_cli.parser import parse
+    from autodiff_cli.vectorized import Vectorized
+    kind, rows = sys.argv[1], int(sys.argv[2])
+    if kind == "chain":   # 10^4 nodes: 1,250 lines of 8 nodes, values and gradients stay finite
+        lines = ["s = x"] + ["s = 0.5*tanh(s*w + x) + 0.25*sin(s*y)"] * 1250
+        text = "\\n".join(lines)
+    else:                 # the 10^5-term sum of sin(i*x + w)
+        text = " + ".join(f"sin({i}*x + w)" for i in range(1, 100_001))
+    graph = parse(text, max_nodes=10**7)
+    rng = np.random.default_rng(0)
+    columns = {name: rng.normal(size=rows) for name in graph.inputs}
+    program = Vectorized(graph)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    program(columns)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"nodes": len(graph.nodes), "rows": rows, "seconds": elapsed,
+                      "ns_per_node_row": elapsed / (len(graph.nodes) * rows) * 1e9,
+                      "block_rows": program.block_rows, "peak_mb": peak / 1024, "before_mb": before / 1024}))
+""")
+
+
+def big_section() -> list[dict]:
+    found = []
+    for kind, rows in (("chain", 100_000), ("sin", 1_000)):
+        done = subprocess.run([sys.executable, "-c", BIG, kind, str(rows)], capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr[-500:])
+            continue
+        found.append({"kind": kind, **json.loads(done.stdout)})
+    return found
+
+
+def report_big(found: list[dict]) -> None:
+    print("2. big programs (the compute alone, in a fresh process)")
+    for f in found:
+        what = "tanh chain" if f["kind"] == "chain" else "sum of sin(i*x + w)"
+        print(f"   {what}: {f['nodes']:,} nodes x {f['rows']:,} rows: {f['seconds']:.2f} s, "
+              f"{f['ns_per_node_row']:.2f} ns per node per row, blocks of {f['block_rows']:,} rows, "
+              f"peak memory {f['peak_mb']:.0f} MB (of which {f['before_mb']:.0f} MB before the run: "
+              f"Python, NumPy, the graph, the columns)")
+
+
+# ---- 3. streaming ---------------------------------------------------------------------
+
+def stream_section(work: Path, sizes: list[int]) -> list[dict]:
+    found = []
+    for rows in sizes:
+        source = work / f"stream{rows}.csv"
+        # made in another process: a child forked from a parent that holds
+        # 10^7 rows would count the parent's memory in its own peak
+        subprocess.run([sys.executable, __file__, "--make-points", str(source), str(rows)], check=True)
+        with open(os.devnull, "wb") as sink:
+            seconds, peak = child([*adiff_command(), "batch", SEED, str(source), "--quiet"], stdout=sink)
+        found.append({"rows": rows, "seconds": seconds, "peak_mb": peak,
+                      "file_mb": source.stat().st_size / 2 ** 20})
+        source.unlink()
+    return found
+
+
+def report_stream(found: list[dict]) -> None:
+    print("3. streamed from a CSV file to standard output (peak resident memory of the process)")
+    for f in found:
+        print(f"   {f['rows']:>12,} rows ({f['file_mb']:,.0f} MB of CSV): {f['seconds']:6.1f} s, "
+              f"peak {f['peak_mb']:.0f} MB (target < 500 MB, independent of the rows)")
+
+
+# ---- 4. JSONL and Parquet -------------------------------------------------------------
+
+def formats_section(work: Path, rows: int) -> list[dict]:
+    import polars as pl
+    import pyarrow.parquet as pq
+    found = []
+    shaped = output_shaped(rows)
+    for suffix in ("jsonl", "parquet"):
+        source = work / f"seed.{suffix}"
+        make_points(source, rows)
+        target = work / f"out.{suffix}"
+        seconds = min(child([*adiff_command(), "batch", SEED, str(source), "-o", str(target), "--quiet"])[0]
+                      for _ in range(2))
+
+        def floor():
+            if suffix == "jsonl":   # Polars both ways
+                pl.read_ndjson(source)
+                shaped.write_ndjson(work / "f.jsonl")
+            else:                   # PyArrow both ways, as adiff
+                pq.read_table(source)
+                pq.write_table(shaped.to_arrow(), work / "f.parquet")
+        found.append({"format": suffix, "rows": rows, "adiff": seconds, "floor": timed(floor, 2)})
+    return found
+
+
+def report_formats(found: list[dict]) -> None:
+    print("4. other formats, in and out (the command, start-up included)")
+    for f in found:
+        print(f"   {f['format']:8} {f['rows']:,} rows: adiff {f['adiff']:.2f} s; floor (read + write of the "
+              f"same shape) {f['floor']:.2f} s: {f['adiff'] / f['floor']:.2f}x")
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--make-points"]:
+        make_points(Path(sys.argv[2]), int(sys.argv[3]), digits=6)
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10^5 rows, no 10^7 run")
+    parser.add_argument("--peers", metavar="PYTHON", help="a Python with jax[cpu] and pandas")
+    parser.add_argument("--only", choices=["seed", "big", "stream", "formats"], action="append")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    options = parser.parse_args()
+    rows = 100_000 if options.quick else 1_000_000
+    parts = options.only or ["seed", "big", "stream", "formats"]
+    print(f"adiff batch benchmark: Python {platform.python_version()}, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+          "(a shared machine: absolute times are noisy, ratios less so)")
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        if "seed" in parts:
+            results["seed"] = seed_section(work, rows, options.peers)
+            report_seed(results["seed"])
+        if "big" in parts:
+            results["big"] = big_section()
+            report_big(results["big"])
+        if "stream" in parts:
+            results["stream"] = stream_section(work, [rows] if options.quick else [1_000_000, 10_000_000])
+            report_stream(results["stream"])
+        if "formats" in parts:
+            results["formats"] = formats_section(work, rows)
+            report_formats(results["formats"])
+    if options.json:
+        Path(options.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -344,12 +344,14 @@ class Writer:
                                  exit_code=ExitCode.FAILURE) from None
             self.stream = os.fdopen(handle, "wb")
 
-    def write(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str]) -> None:
-        """Write the columns of `frame` (kept, inputs, value, grad_*) in that order."""
+    def write(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str],
+              hessian: Mapping[str, Mapping[str, str]] = {}) -> None:
+        """Write the columns of `frame` (kept, inputs, value, grad_*, hess_*) in that order;
+        `hessian` names the column of each entry u, v of the (symmetric) matrix."""
         if self.fmt == "csv":
             self._csv(frame)
         elif self.fmt == "jsonl":
-            self._jsonl(frame, keep, inputs, gradients)
+            self._jsonl(frame, keep, inputs, gradients, hessian)
         else:
             self._write_parquet(frame)
         self.rows += frame.height
@@ -367,7 +369,8 @@ class Writer:
         frame.write_csv(self.stream, include_header=not self._header_done, null_value="nan")
         self._header_done = True
 
-    def _jsonl(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str]) -> None:
+    def _jsonl(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str],
+               hessian: Mapping[str, Mapping[str, str]]) -> None:
         """Lines like `eval --json`'s, written by Polars (formatting floats in a
         Python loop cost 20 times the rest of the run).  Polars writes NaN and
         infinities as null, so a chunk that has any is spelled out column by
@@ -376,6 +379,7 @@ class Writer:
         import polars as pl
 
         numbers = list(inputs) + ["value"] + list(gradients.values())
+        numbers += sorted({column for row in hessian.values() for column in row.values()})
         finite = all(np.isfinite(frame[name].to_numpy()).all() for name in numbers)
         if finite:
             parts = []
@@ -385,6 +389,9 @@ class Writer:
                       pl.col("value"),
                       pl.struct([pl.col(c).alias(n) for n, c in gradients.items()]).alias("gradient")
                       if gradients else pl.lit(None).alias("gradient")]
+            if hessian:
+                parts.append(pl.struct([pl.struct([pl.col(c).alias(v) for v, c in row.items()]).alias(u)
+                                        for u, row in hessian.items()]).alias("hessian"))
             if inputs and gradients:
                 frame.select(parts).write_ndjson(self.stream)
                 return
@@ -409,6 +416,13 @@ class Writer:
         pieces += [pl.lit('},"value":'), number("value"), pl.lit(',"gradient":{')]
         for k, (name, column) in enumerate(gradients.items()):
             pieces += [pl.lit(("," if k else "") + key(name)), number(column)]
+        if hessian:
+            pieces.append(pl.lit('},"hessian":{'))
+            for k, (u, row) in enumerate(hessian.items()):
+                pieces.append(pl.lit(("," if k else "") + key(u) + "{"))
+                for m, (v, column) in enumerate(row.items()):
+                    pieces += [pl.lit(("," if m else "") + key(v)), number(column)]
+                pieces.append(pl.lit("}"))
         pieces.append(pl.lit("}}"))
         lines = frame.select(pl.concat_str(pieces).alias("line")).to_series()
         if len(lines):
@@ -479,7 +493,7 @@ class Summary:
 def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[str, float] = {},
         wrt: Optional[Sequence[str]] = None, keep: Sequence[str] = (), in_format: Optional[str] = None,
         out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
-        progress=None) -> Summary:
+        progress=None, hessian: bool = False) -> Summary:
     """Read `source`, compute every row, write `target` (standard output when None)."""
     require_libraries()
     import numpy as np
@@ -492,6 +506,15 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
     in_fmt = format_of(source, in_format, "in")
     out_fmt = format_of(target, out_format, "out")
     program = Vectorized(graph, bindings=bindings, wrt=wrt)
+    second = second_columns = None
+    matrix: dict[str, dict[str, str]] = {}
+    if hessian:
+        # the symbolic Hessian, evaluated forward only (its warnings would repeat the program's)
+        from .diff import hessian as hessian_graph
+        second = Vectorized(hessian_graph(graph, program.wrt), bindings=bindings, gradient=False)
+        second_columns = [name for name in second.columns if name.startswith("hess_")]
+        for a, u in enumerate(program.wrt):
+            matrix[u] = {v: f"hess_{u}_{v}" if a <= b else f"hess_{v}_{u}" for b, v in enumerate(program.wrt)}
     inputs = list(graph.inputs)
     summary = Summary()
     reader = Reader(source, in_fmt, chunk_rows, inputs)
@@ -502,7 +525,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
         _check_columns(reader.columns if known else None, inputs, keep, program, graph, bindings)
         reader.set_numeric(inputs)
         gradients = {name: f"grad_{name}" for name in program.wrt}
-        names = list(keep) + inputs + ["value"] + list(gradients.values())
+        names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
         summary.columns = names
         writer = Writer(target, out_fmt)
         clock = time.perf_counter()
@@ -523,11 +546,14 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                 column = values[name]
                 out[name] = column if isinstance(column, np.ndarray) else np.full(rows, column)
             out.update(computed)
+            if second is not None:
+                found = second.run(values, rows, chunk.first_row)
+                out.update({name: found[name] for name in second_columns})
             result = pl.DataFrame(out)
             now = time.perf_counter()
             summary.seconds["compute"] += now - clock
             clock = now
-            writer.write(result, keep, inputs, gradients)
+            writer.write(result, keep, inputs, gradients, matrix)
             now = time.perf_counter()
             summary.seconds["write"] += now - clock
             clock = now

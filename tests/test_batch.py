@@ -361,3 +361,34 @@ def test_the_readme_shows_real_output():
             assert outcome.stdout + outcome.stderr == expected, line
             compared += 1
     assert compared >= 1
+
+
+def test_hessian_columns_match_the_hand_derived_hessian(tmp_path):
+    # L = (x*w + b - y)^2: d2/dx2 = 2w^2, d2/dxdw = 2(2xw + b - y), d2/dw2 = 2x^2
+    data = points(20, seed=3)
+    source = write_csv(tmp_path / "in.csv", data)
+    out = run("batch", SEED, str(source), "--b", "1", "--wrt", "x,w", "--hessian")
+    assert out.exit_code == 0, out.stderr
+    rows = read_csv(out.stdout)
+    assert list(rows[0]) == ["x", "w", "b", "y", "value", "grad_x", "grad_w", "hess_x_x", "hess_x_w", "hess_w_w"]
+    for row in rows:
+        x, w, y = float(row["x"]), float(row["w"]), float(row["y"])
+        assert float(row["hess_x_x"]) == pytest.approx(2 * w * w, rel=1e-12)
+        assert float(row["hess_x_w"]) == pytest.approx(2 * (2 * x * w + 1 - y), rel=1e-12, abs=1e-12)
+        assert float(row["hess_w_w"]) == pytest.approx(2 * x * x, rel=1e-12)
+
+
+def test_hessian_in_jsonl_is_the_symmetric_matrix_with_non_finite_strings(tmp_path):
+    source = write_csv(tmp_path / "in.csv", {"x": [2.0, 0.0], "w": [3.0, 3.0]})
+    out = run("batch", "log(x)*w", str(source), "--hessian", "--out-format", "jsonl")
+    assert out.exit_code == 0, out.stderr
+    first, second = [json.loads(line) for line in out.stdout.splitlines()]
+    # d2/dx2 = -w/x^2, d2/dxdw = 1/x, d2/dw2 = 0
+    assert first["hessian"] == {"x": {"x": -0.75, "w": 0.5}, "w": {"x": 0.5, "w": 0.0}}
+    assert second["hessian"]["x"] == {"x": "-Infinity", "w": "Infinity"}
+
+
+def test_hessian_with_the_dask_engine_is_a_clear_error(tmp_path):
+    source = write_csv(tmp_path / "in.csv", {"x": [1.0]})
+    out = cli("batch", "x^2", str(source), "--hessian", "--engine", "dask", "-o", str(tmp_path / "out"))
+    assert out.exit_code == 2 and "--hessian is not available with --engine dask" in out.stderr

@@ -59,6 +59,8 @@ def batch_command(
     keep: List[str] = typer.Option([], "--keep", metavar="NAMES", show_default=False,
                                    help="Carry these columns of the input through to the output "
                                         "(comma-separated; repeatable)."),
+    hessian: bool = typer.Option(False, "--hessian",
+                                 help="Add hess_U_V, every second partial of the --wrt inputs (each pair once)."),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on any warning."),
     json_summary: Optional[Path] = typer.Option(None, "--json-summary", metavar="FILE",
                                                 help="Write counts, timings and warnings as JSON to FILE."),
@@ -96,6 +98,9 @@ def batch_command(
         check_wrt(graph, wanted)
         kept = names_to_list(keep, "--keep") or []
         if engine == "dask":
+            if hessian:
+                raise AdiffError("usage", "--hessian is not available with --engine dask yet",
+                                 hint="run --hessian with the local engine")
             from ..batch_dask import run_dask
             started = time.perf_counter()
             rows = run_dask(graph, points, output, bindings=bindings, wrt=wanted, keep=kept,
@@ -112,7 +117,7 @@ def batch_command(
         try:
             summary = batch.run(graph, points, output, bindings=bindings, wrt=wanted, keep=kept,
                                 in_format=in_format, out_format=out_format, chunk_rows=chunk_rows,
-                                strict=strict, progress=progress)
+                                strict=strict, progress=progress, hessian=hessian)
         except AdiffError as error:
             if json_summary is not None:
                 _write_summary(json_summary, batch.Summary(), shown, points, output,

@@ -162,7 +162,7 @@ class Simplifier:
             constant += scale * k
             for bases, coefficient in form:
                 merged[bases] = merged.get(bases, 0.0) + scale * coefficient
-        if not math.isfinite(constant):
+        if not (math.isfinite(constant) and all(map(math.isfinite, merged.values()))):
             return self._raw_sum(terms)
         return self.lower_sum(constant, merged)
 

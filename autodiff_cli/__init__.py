@@ -17,7 +17,7 @@ from __future__ import annotations
 from .errors import AdiffError, ExitCode
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "derivative", "differentiate", "hessian", "vectorize", "AdiffError", "ExitCode",
+__all__ = ["evaluate", "differentiate", "hessian", "vectorize", "AdiffError", "ExitCode",
            "__version__"]
 
 
@@ -31,18 +31,6 @@ def evaluate(program: str, bindings=None, *, max_nodes=None, **named):
     return run(parse(program, values, max_nodes=max_nodes), values)
 
 
-def derivative(program, wrt=None, order=1, hessian=False, *, gradient=False, max_nodes=None):
-    """The derivative of `program` (its text, or a parsed Graph) as a new
-    Graph, whose outputs are keyed by the derivative each is: () for the
-    value, ("x",) for df/dx, ("x",)*N for the N-th derivative, ("x", "w")
-    for d2f/dxdw with hessian=True.  `wrt` defaults to every input;
-    gradient=True keeps the first derivatives beside higher orders.  Print
-    it with autodiff_cli.printing.render(graph, "text"|"adiff"|"latex"|
-    "python"|"c"|"json")."""
-    from .derive import derivative as build
-    return build(program, wrt, order, hessian, gradient=gradient, max_nodes=max_nodes)
-
-
 def _graph(program, max_nodes):
     from .graph import Graph
     from .parser import parse
@@ -52,7 +40,9 @@ def _graph(program, max_nodes):
 def differentiate(program, wrt=None, order=1, *, max_nodes=None):
     """The symbolic derivative of `program` (text, or a parsed Graph) as a new
     graph: outputs[()] is the value, outputs[("x",) * order] the order-th
-    derivative with respect to each input x in `wrt` (default: every input)."""
+    derivative with respect to each input x in `wrt` (default: every input).
+    Print it with autodiff_cli.printing.render(graph, "text"|"adiff"|"latex"|
+    "python"|"c"|"json"); evaluate it with autodiff_cli.evaluator.forward."""
     from .diff import differentiate as run
     return run(_graph(program, max_nodes), wrt, order)
 

@@ -352,7 +352,7 @@ def test_coefficients_that_overflow_are_not_folded(program):
     # the derivative keeps the finite factors and evaluates to eval's inf
     import autodiff_cli
     from autodiff_cli.evaluator import forward
-    graph = autodiff_cli.derivative(program)
+    graph = autodiff_cli.differentiate(program)
     values, _ = forward(graph, {"x": 1.0}, [])
     expected = autodiff_cli.evaluate(program, x=1.0).gradient()["x"]
     assert values[graph.outputs[("x",)]] == expected == math.inf

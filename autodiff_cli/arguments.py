@@ -23,12 +23,14 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z|[
 
 @dataclass
 class Binding:
+    """`--name value` as written: the value stays text until the program is read."""
     name: str
     value: Optional[str]   # None: `--name` came with no value
 
 
 @dataclass
 class Arguments:
+    """A command's words, sorted: the program, the bindings, and Click's options."""
     program: Optional[str] = None
     bindings: list[Binding] = field(default_factory=list)
     options: list[str] = field(default_factory=list)   # for Click, in order

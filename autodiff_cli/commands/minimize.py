@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json as json_module
 import math
 import sys
 import time
@@ -244,10 +243,11 @@ def minimize_command(
                 raise AdiffError("file", f"cannot write {trace}: {error.strerror or error}",
                                  exit_code=ExitCode.FAILURE) from None
         live = Live(chosen) if sys.stderr is not None and sys.stderr.isatty() else None
+        from json import dumps
 
         def on_step(step) -> None:
             if sink is not None:
-                sink.write(json_module.dumps(step.to_json()) + "\n")
+                sink.write(dumps(step.to_json()) + "\n")
             if live is not None:
                 live.update(step)
 

@@ -179,7 +179,9 @@ def _check_options(ctx: typer.Context, arguments: Arguments, inputs) -> None:
             continue
         option = "--" + binding.name
         if option in others:
-            hint = f"--{binding.name} is an option of adiff {' and '.join(others[option])}"
+            names = others[option]
+            listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            hint = f"--{binding.name} is an option of adiff {listed}"
             if binding.name == "format" and "--json" in mine:
                 hint += "; for JSON use --json"
             raise AdiffError("usage", f"adiff {ctx.info_name} has no option {shorten(option)}", hint=hint)

@@ -34,10 +34,17 @@ def _require_dask():
 class PartitionFunction:
     """What each worker runs: a partition (pandas) in, the output columns out."""
 
-    def __init__(self, graph: Graph, bindings: Mapping[str, float], wrt, keep: Sequence[str]):
+    def __init__(self, graph: Graph, bindings: Mapping[str, float], wrt, keep: Sequence[str],
+                 hessian: bool = False):
         from .vectorized import Vectorized
         self.program = Vectorized(graph, bindings=bindings, wrt=wrt)
         self.keep = list(keep)
+        self.second = None      # the symbolic Hessian's graph, forward only, for --hessian
+        self.columns = list(self.program.columns)
+        if hessian:
+            from .diff import hessian as hessian_graph
+            self.second = Vectorized(hessian_graph(graph, self.program.wrt), bindings=bindings, gradient=False)
+            self.columns += [name for name in self.second.columns if name.startswith("hess_")]
 
     def __call__(self, partition):
         import numpy as np
@@ -51,12 +58,15 @@ class PartitionFunction:
             column = values[name]
             out[name] = column if isinstance(column, np.ndarray) else np.full(rows, column)
         out.update(program.run(values, rows))
+        if self.second is not None:
+            found = self.second.run(values, rows)
+            out.update({name: found[name] for name in self.columns if name.startswith("hess_")})
         return pd.DataFrame(out, index=partition.index)
 
 
 def run_dask(graph: Graph, pattern: str, target: Optional[str], *, bindings: Mapping[str, float] = {},
              wrt=None, keep: Sequence[str] = (), in_format: Optional[str] = None,
-             out_format: Optional[str] = None, scheduler: Optional[str] = None) -> int:
+             out_format: Optional[str] = None, scheduler: Optional[str] = None, hessian: bool = False) -> int:
     """Compute every row of the files matching `pattern` into the folder `target`; the row count."""
     dd, distributed = _require_dask()
     if target is None or target == "-":
@@ -78,11 +88,11 @@ def run_dask(graph: Graph, pattern: str, target: Optional[str], *, bindings: Map
         frame = dd.read_parquet(files)
     columns = list(frame.columns)
     from .batch import _check_columns
-    function = PartitionFunction(graph, bindings, wrt, keep)
+    function = PartitionFunction(graph, bindings, wrt, keep, hessian)
     _check_columns(columns, inputs, keep, function.program, graph, bindings)
     import pandas as pd
     meta = {name: frame[name].dtype for name in keep}
-    meta.update({name: "float64" for name in inputs + function.program.columns})
+    meta.update({name: "float64" for name in inputs + function.columns})
     result = frame.map_partitions(function, meta=pd.DataFrame({k: pd.Series(dtype=v) for k, v in meta.items()}))
     client = cluster = None
     try:

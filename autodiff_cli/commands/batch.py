@@ -98,13 +98,11 @@ def batch_command(
         check_wrt(graph, wanted)
         kept = names_to_list(keep, "--keep") or []
         if engine == "dask":
-            if hessian:
-                raise AdiffError("usage", "--hessian is not available with --engine dask yet",
-                                 hint="run --hessian with the local engine")
             from ..batch_dask import run_dask
             started = time.perf_counter()
             rows = run_dask(graph, points, output, bindings=bindings, wrt=wanted, keep=kept,
-                            in_format=in_format, out_format=out_format, scheduler=scheduler)
+                            in_format=in_format, out_format=out_format, scheduler=scheduler,
+                            hessian=hessian)
             if not quiet:
                 print(f"adiff: wrote {rows:,} rows to {output} in {time.perf_counter() - started:.1f} s",
                       file=sys.stderr)

@@ -67,7 +67,7 @@ def main() -> None:
 
 
 def vectorize(program: str, *, bindings=None, wrt=None, max_nodes=None):
-    """Compile `program` once for columns of points (needs `pip install "adiff[batch]"`).
+    """Compile `program` once for columns of points (NumPy arrays).
 
     Call the result on a mapping of columns (a dict of arrays, a pandas
     DataFrame, an Arrow record batch) to get {"value": ..., "grad_x": ...}:

@@ -29,17 +29,6 @@ FORMATS = ("csv", "jsonl", "parquet")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
               ".parquet": "parquet", ".pq": "parquet"}
 CHUNK_ROWS = 262_144
-INSTALL_HINT = 'install it with: pip install "adiff[batch]"'
-
-
-def require_libraries() -> None:
-    """NumPy and Polars (and PyArrow for Parquet) come with the `batch` extra."""
-    from importlib.util import find_spec   # finds without importing: PyArrow alone takes 0.3 s
-    missing = [module for module in ("numpy", "polars", "pyarrow") if find_spec(module) is None]
-    if missing:
-        raise AdiffError("missing_extra", f"adiff batch needs {', '.join(missing)}, which "
-                         f"{'is' if len(missing) == 1 else 'are'} not installed", hint=INSTALL_HINT,
-                         exit_code=ExitCode.FAILURE)
 
 
 def format_of(path: Optional[str], given: Optional[str], what: str) -> str:
@@ -495,7 +484,6 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
         out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
         progress=None, hessian: bool = False) -> Summary:
     """Read `source`, compute every row, write `target` (standard output when None)."""
-    require_libraries()
     import numpy as np
     import polars as pl
 
@@ -603,4 +591,4 @@ def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], p
                               f"or bind a constant with --{missing[0]} 1")
 
 
-__all__ = ["run", "Summary", "FORMATS", "CHUNK_ROWS", "require_libraries"]
+__all__ = ["run", "Summary", "FORMATS", "CHUNK_ROWS"]

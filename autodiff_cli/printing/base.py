@@ -404,3 +404,23 @@ class Printer:
                  for n, k in key_counts(key)]
         order = str(len(key)) if len(key) > 1 else ""
         return f"d{order}{value}_d" + "_d".join(parts)
+
+
+class CodePrinter(Printer):
+    """A printer of code that runs (Python, C): numbers exactly as repr writes
+    them, and each helper function (`helper_code`: name -> its source) emitted
+    only when the program uses it."""
+    helper_code: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        self.helpers: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def _print_function(self, op, args):
+        name = self.functions[op]
+        if name in self.helper_code:
+            self.helpers.add(name)
+        return Expr(f"{name}({', '.join(a.text for a in args)})", ATOM)
+
+    def number(self, value: float) -> str:
+        return repr(value)

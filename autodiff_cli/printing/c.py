@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..errors import AdiffError
-from .base import ATOM, Expr, Printer, ascii_identifier
+from .base import CodePrinter, Expr, Printer, ascii_identifier
 from .layout import function_groups
 
 HELPERS = {
@@ -39,16 +39,16 @@ FP_SUBNORMAL FP_ZERO FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO MATH_ERREXCEPT math_errhan
 FP_FAST_FMA FP_FAST_FMAF FP_FAST_FMAL""".split())
 
 
-class CPrinter(Printer):
+class CPrinter(CodePrinter):
     format = "c"
     functions = {name: _FUNCTIONS.get(name, name) for name in Printer.functions}
     reserved = (KEYWORDS | MACROS | set(functions.values()) | set(HELPERS)
                 | {"pow", "log1p", "in", "grad", "out", "hess", "main"})
     breaks_inline = True
+    helper_code = HELPERS
 
     def __init__(self, *args, function_names=(), **kwargs):
         self.reserved = self.reserved | set(function_names)
-        self.helpers: set[str] = set()
         super().__init__(*args, **kwargs)
 
     def prepare(self, statements: int) -> None:
@@ -81,15 +81,6 @@ class CPrinter(Printer):
     def _print_neg(self, a: Expr) -> Expr:
         # -(-a), never --a (the decrement operator)
         return Expr(f"-{self.paren(a, 4)}", 3, positive=a)
-
-    def _print_function(self, op, args):
-        name = self.functions[op]
-        if name in HELPERS:
-            self.helpers.add(name)
-        return Expr(f"{name}({', '.join(a.text for a in args)})", ATOM)
-
-    def number(self, value: float) -> str:
-        return repr(value)
 
     def named_constant(self, label: str) -> Optional[str]:
         return None   # C99 has no M_PI: the number itself

@@ -12,7 +12,7 @@ import math
 import unicodedata
 from typing import Optional
 
-from .base import ATOM, MUL, NEG, Expr, Printer, ascii_identifier
+from .base import MUL, NEG, CodePrinter, Expr, Printer, ascii_identifier
 from .layout import Functions, function_groups
 
 # helper source, by name; each needs `math` unless noted
@@ -115,16 +115,13 @@ def _{_name}(x):
 _FUNCTIONS = {"atan": "math.atan", "tanh": "math.tanh", "atan2": "math.atan2", "abs": "abs"}
 
 
-class PythonPrinter(Printer):
+class PythonPrinter(CodePrinter):
     format = "python"
     functions = {name: _FUNCTIONS.get(name, f"_{name}") for name in Printer.functions}
     reserved = frozenset(keyword.kwlist) | {"math", "float", "abs", "max", "min", "value_and_grad",
                                             "derivatives", "hessian"} | set(HELPERS)
     breaks_inline = True
-
-    def __init__(self, *args, **kwargs):
-        self.helpers: set[str] = set()
-        super().__init__(*args, **kwargs)
+    helper_code = HELPERS
 
     def _use(self, helper: str) -> str:
         self.helpers.add(helper)
@@ -138,15 +135,6 @@ class PythonPrinter(Printer):
 
     def _print_pow(self, a: Expr, b: Expr) -> Expr:
         return Expr(f"{self._use('_pow')}({a.text}, {b.text})")
-
-    def _print_function(self, op, args):
-        name = self.functions[op]
-        if name in HELPERS:
-            self.helpers.add(name)
-        return Expr(f"{name}({', '.join(a.text for a in args)})", ATOM)
-
-    def number(self, value: float) -> str:
-        return repr(value)
 
     def named_constant(self, label: str) -> Optional[str]:
         return f"math.{label}"

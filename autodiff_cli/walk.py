@@ -28,9 +28,9 @@ def reverse(graph: Graph, needs_grad: Sequence[bool],
     on, from `output` (default: the program's value) back to the first node.
 
     Only nodes the output depends on pass gradients on, so a dead branch's
-    infinite partial cannot leak into an input it shares.  The list of
-    edges is taken after the caller has seen the node, so the caller may
-    append nodes to the graph while walking (the symbolic pass does).
+    infinite partial cannot leak into an input it shares.  The walk covers
+    the nodes up to `output` only, so the caller may append nodes to the
+    graph while walking (the symbolic pass does).
     """
     nodes = graph.nodes
     if output is None:

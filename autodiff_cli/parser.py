@@ -9,9 +9,9 @@ AdiffError here, with the position and what was expected in words.
 from __future__ import annotations
 
 import difflib
+import os
 import threading
 import unicodedata
-from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from lark import Lark, Token, Transformer, v_args
@@ -144,16 +144,17 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=76, break_long_words=False, break_on_hyphens=False)
 
 
-_HERE = Path(__file__).resolve().parent
+_HERE = os.path.dirname(os.path.realpath(__file__))
 
 
 def _data_file(name: str) -> str:
     """A file of the grammar folder: inside the installed package, or beside
     it in a source checkout or an editable install."""
-    for folder in (_HERE / "grammar", _HERE.parent / "grammar"):
-        path = folder / name
-        if path.is_file():
-            return path.read_text("utf-8")
+    for folder in (_HERE, os.path.dirname(_HERE)):
+        path = os.path.join(folder, "grammar", name)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
     # a package that is not plain files (a zip): importlib.resources reads it
     from importlib import resources
     return (resources.files("autodiff_cli") / "grammar" / name).read_text("utf-8")

@@ -54,13 +54,18 @@ def hessian(program, wrt=None, *, max_nodes=None):
     return run(_graph(program, max_nodes), wrt)
 
 
-def main() -> None:
-    """The `adiff` command. Ctrl-C is caught here too, while the command
-    line's modules are still loading, so it never shows a traceback."""
+def main(args=None) -> None:
+    """The `adiff` command: eval's plain calls without Typer (point.quick),
+    everything else through the full command line.  Ctrl-C is caught here
+    too, while the modules are still loading, so it never shows a traceback."""
     import sys
+    args = sys.argv[1:] if args is None else list(args)
     try:
+        from .point import quick
+        if quick(args):
+            return
         from .cli import run
-        run()
+        run(args)
     except KeyboardInterrupt:
         print("adiff: interrupted", file=sys.stderr)
         sys.exit(int(ExitCode.INTERRUPTED))

@@ -1,19 +1,17 @@
-"""The command line's shared parts: the app, the program and its bindings,
-the common options, and the error edge.
+"""The command line's shared parts on Typer: the app, the options every
+command that reads a program shares, and the checks that need every
+command's options (a mistyped option, an input named like one).
 
 Each command lives in `commands/<name>.py` and holds only what is its own.
-Everything a command computes lives in the core modules; here AdiffError
-(and anything unexpected, usage errors included) becomes one message, a
-JSON error document under --json, and an exit code.
+Everything a command computes lives in the core modules; the error edge
+(AdiffError, and anything unexpected, usage errors included, to one
+message, a JSON error document under --json, and an exit code) is edge.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, List, NoReturn, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -25,9 +23,10 @@ except ImportError:        # pragma: no cover
     from click import exceptions as click_errors
     from click import get_current_context
 
-from . import __version__
+from . import __version__, edge
 from .arguments import Arguments, close_option, split, wants_json
-from .errors import AdiffError, ExitCode, shorten
+from .edge import fail
+from .errors import AdiffError, shorten
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -133,33 +132,6 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 # ---- the program and its bindings -------------------------------------------
 
-def read_program(program: Optional[str], file: Optional[Path]) -> tuple[str, str]:
-    """The program's text, and how to name it in the output."""
-    if file is not None and program is not None:
-        raise AdiffError("usage", "give the program either as an argument or with -f, not both")
-    if file is None and program is None:
-        raise AdiffError("usage", "no program given",
-                         hint='for example: adiff eval "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5')
-    stdin = program == "-" or str(file) == "-"
-    if file is not None or stdin:
-        where = "standard input" if stdin else str(file)
-        try:
-            data = sys.stdin.buffer.read() if stdin else file.read_bytes()
-        except OSError as error:
-            raise AdiffError("file", f"cannot read {where}: {error.strerror or error}") from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = data.count(b"\n", 0, error.start) + 1
-            column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-            raise AdiffError("encoding", f"{where} is not valid UTF-8 (byte {error.start + 1}, "
-                             f"0x{data[error.start]:02x})", line=line, column=column) from None
-        # a byte-order mark is encoding, not program: keep it out of the JSON "program" too
-        text = text[1:] if text.startswith("\ufeff") else text
-        return text, (text if stdin else str(file))
-    return program, program
-
-
 def _arguments(ctx: typer.Context) -> Arguments:
     return ctx.meta.get(_ARGUMENTS) or Arguments()
 
@@ -193,71 +165,12 @@ def _check_options(ctx: typer.Context, arguments: Arguments, inputs) -> None:
 
 def load(ctx: typer.Context, program: Optional[str], file: Optional[Path], var: List[str],
          max_nodes: int) -> tuple["Graph", dict[str, float], str]:
-    """What every command starts with: the graph, the bindings, and the
-    program as the output should name it (its text, or its file's path)."""
-    from .bindings import parse_bindings
-    from .parser import parse
-
-    arguments = _arguments(ctx)
-    names = [b.name for b in arguments.bindings] + [v.partition("=")[0].strip() for v in var]
-    try:
-        text, shown = read_program(program, file)
-    except AdiffError:
-        _check_options(ctx, arguments, ())   # `--jsn "x*2"` took the program as its value
-        raise
-    graph = parse(text, names, max_nodes=max_nodes)
-    _check_options(ctx, arguments, graph.inputs)
-    return graph, parse_bindings(arguments.bindings, var), shown
+    """edge.load, with the option checks that need every command's options."""
+    return edge.load(_arguments(ctx), program, file, var, max_nodes,
+                     lambda arguments, inputs: _check_options(ctx, arguments, inputs))
 
 
-def names_to_list(words: List[str], option: str = "--wrt") -> Optional[list[str]]:
-    """`--wrt x,w --wrt b` as [x, w, b]; None when the option is not given."""
-    if not words:
-        return None
-    names = [name.strip() for word in words for name in word.split(",") if name.strip()]
-    if not names:
-        raise AdiffError("usage", f"{option} names no input", hint=f"for example {option} x,w")
-    return list(dict.fromkeys(names))
-
-
-def check_wrt(graph: "Graph", wanted: Optional[list[str]]) -> None:
-    if wanted is None:
-        return
-    unknown = [name for name in wanted if name not in graph.inputs]
-    if unknown:
-        import difflib
-        close = difflib.get_close_matches(unknown[0], list(graph.inputs), n=1)
-        raise AdiffError("usage", f"--wrt: the program has no input {', '.join(shorten(n) for n in unknown[:5])}"
-                         + (f"; did you mean {shorten(close[0])}?" if close else ""),
-                         hint="its inputs: " + (", ".join(shorten(n) for n in list(graph.inputs)[:20]) or "none"))
-
-
-def in_range(option: str, value, low, high=None, what: str = "a whole number") -> None:
-    """Options' ranges, checked here so that a bad one is an adiff error."""
-    if value < low or (high is not None and value > high):
-        span = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise AdiffError("usage", f"{option} {value}: give {what} {span}")
-
-
-def warn(warnings) -> None:
-    for warning in warnings:
-        print(f"adiff: warning: {warning.message}", file=sys.stderr)
-
-
-# ---- the error edge -----------------------------------------------------------
-
-def fail(error: AdiffError, as_json: bool) -> NoReturn:
-    if error.kind == "unbound" and getattr(error, "missing", None):
-        _bind_with_var(error)
-    # the message first: it must survive an output that cannot be written
-    print(f"adiff: error: {error}", file=sys.stderr)
-    if as_json:
-        from .render.json import error_document
-        print_json(error_document(error))
-    raise typer.Exit(int(error.exit_code))
-
-
-def _bind_with_var(error: AdiffError) -> None:
+def bind_with_var(error: AdiffError) -> None:
     """An input named like an option (`digits`, `json`, `help`) is bound with
     --var, or the suggested binding would set the option instead."""
     ctx = get_current_context(silent=True)
@@ -268,61 +181,6 @@ def _bind_with_var(error: AdiffError) -> None:
         error.hint = "bind with " + " ".join(f"--var {name}=1" if name in reserved else f"--{name} 1"
                                              for name in error.missing) + error.more
 
-
-def print_json(doc: dict) -> None:
-    """The whole document is made before a byte is written: an interruption
-    or a failure part-way leaves no half JSON document on standard output."""
-    import io
-
-    from .render.json import write
-    buffer = io.StringIO()
-    write(doc, buffer)
-    with output():
-        sys.stdout.write(buffer.getvalue())
-
-
-@contextlib.contextmanager
-def output():
-    """Writing to standard output: a closed pipe or a full disk ends quietly."""
-    if sys.stdout is None:  # started with standard output closed (`adiff ... >&-`)
-        print("adiff: error: cannot write the output: standard output is closed", file=sys.stderr)
-        raise typer.Exit(int(ExitCode.FAILURE))
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # the reader went away (`| head`): no traceback, and none at exit either
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(int(ExitCode.FAILURE)) from None
-    except OSError as error:
-        print(f"adiff: error: cannot write the output: {error.strerror or error}", file=sys.stderr)
-        raise typer.Exit(int(ExitCode.FAILURE)) from None
-
-
-def guarded(as_json: bool, body: Callable[[], None]) -> None:
-    """Run a command's body with adiff's error handling at the edge."""
-    try:
-        body()
-    except AdiffError as error:
-        fail(error, as_json)
-    except KeyboardInterrupt:
-        print("adiff: interrupted", file=sys.stderr)
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except MemoryError:
-        fail(AdiffError("too_large", "out of memory: the program is too large",
-                        hint="try a smaller program, or --max-nodes to stop earlier",
-                        exit_code=ExitCode.FAILURE), as_json)
-    except Exception as error:
-        if os.environ.get("ADIFF_DEBUG"):
-            raise
-        # one line whatever the exception holds (its text may span lines or pages)
-        detail = " ".join(str(error).split())
-        detail = detail if len(detail) <= 60 else detail[:59] + "…"
-        fail(AdiffError("internal", f"internal error ({type(error).__name__}: {detail}); "
-                        "this is a bug in adiff, please report it (ADIFF_DEBUG=1 shows the traceback)",
-                        exit_code=ExitCode.FAILURE), as_json)
 
 
 # ---- options that every command reading a program shares ----------------------
@@ -343,9 +201,9 @@ DIGITS = typer.Option(6, "--digits", metavar="N", show_default=False,
                       help="Significant digits shown, 1 to 17 (default 6).")
 
 
-def run() -> None:
-    """The `adiff` console script."""
-    app(prog_name="adiff")
+def run(args=None) -> None:
+    """The full command line (the `adiff` console script is autodiff_cli.main)."""
+    app(args=args, prog_name="adiff")
 
 
 # each command registers itself on `app` as it is imported

@@ -47,19 +47,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-from typer.testing import CliRunner
-
-
 @pytest.fixture
 def run_cli():
-    """Run `adiff ARGS...` in-process; returns (exit code, stdout, stderr)."""
-    from autodiff_cli.cli import app
+    """Run `adiff ARGS...` in-process as its console script does; returns
+    (exit code, stdout, stderr)."""
+    from support import cli
 
     def run(*args: str, input: str | None = None):
-        try:
-            runner = CliRunner(mix_stderr=False)
-        except TypeError:  # click >= 8.2 keeps stderr apart by itself
-            runner = CliRunner()
-        result = runner.invoke(app, list(args), input=input)
-        return result.exit_code, result.stdout, result.stderr
+        outcome = cli(*args, input=input)
+        return outcome.exit_code, outcome.stdout, outcome.stderr
     return run

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from autodiff_cli.cli import app
+from autodiff_cli import main
+from autodiff_cli.cli import run as run_typer
 
 ROOT = Path(__file__).resolve().parent.parent
 ADIFF = [sys.executable, "-m", "autodiff_cli"]
@@ -27,12 +28,22 @@ class Outcome:
     stderr: str
 
 
-def cli(*args: str, input: str | bytes | None = None, env: dict | None = None) -> Outcome:
-    """adiff in-process, through Typer's CliRunner."""
-    result = _runner.invoke(app, list(args), input=input, env=env, catch_exceptions=True)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Outcome(result.exit_code, result.stdout, result.stderr)
+def cli(*args: str, input: str | bytes | None = None, env: dict | None = None,
+        typer_only: bool = False) -> Outcome:
+    """adiff in-process, as its console script runs it (autodiff_cli.main):
+    eval's plain calls through point.quick, the rest through Typer; with
+    typer_only, everything through Typer.  Streams as CliRunner isolates them."""
+    code = 0
+    with _runner.isolation(input=input, env=env) as (stdout, stderr, _):
+        try:
+            (run_typer if typer_only else main)(list(args))
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        out, err = stdout.getvalue(), stderr.getvalue()
+    return Outcome(code, *(text.decode("utf-8", "replace").replace("\r\n", "\n") for text in (out, err)))
 
 
 def run(*args: str, input: bytes | str | None = None, env: dict | None = None,

@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (FILE, MAX_NODES, READS_A_PROGRAM, VAR, WRT, ProgramCommand, app, check_wrt, guarded,
-                   in_range, load, names_to_list, warn)
+from ..cli import FILE, MAX_NODES, READS_A_PROGRAM, VAR, WRT, ProgramCommand, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, warn
 from ..errors import AdiffError, ExitCode
 
 HELP = """Evaluate PROGRAM and its gradient at every row of a table of points.
@@ -123,7 +123,7 @@ def batch_command(
             raise
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(int(ExitCode.FAILURE)) from None
+            raise SystemExit(int(ExitCode.FAILURE)) from None
         finally:
             if progress is not None:
                 progress.stop()

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt, guarded,
-                   in_range, load, names_to_list, output, warn)
+from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, output, warn
 from ..errors import AdiffError
 
 HELP = """Print the derivative of PROGRAM as a formula or as code.

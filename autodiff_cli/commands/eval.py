@@ -1,16 +1,19 @@
-"""adiff eval: the value and gradient at a point, as a table or JSON."""
+"""adiff eval: the value and gradient at a point, as a table or JSON.
+
+Its work is point.py's, which also runs eval's usual calls without Typer."""
 
 from __future__ import annotations
 
-import sys
+from functools import partial
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from ..cli import (DIGITS, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt,
-                   guarded, in_range, load, names_to_list, output, print_json, warn)
-from ..errors import AdiffError, ExitCode
+from ..cli import (DIGITS, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, _arguments, _check_options,
+                   app)
+from ..edge import guarded
+from ..point import Options, prepare, report
 
 HELP = """Evaluate PROGRAM and its gradient with respect to every input.
 
@@ -51,67 +54,7 @@ def eval_command(
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
 ) -> None:
-    def body() -> None:
-        from ..evaluator import evaluate
-
-        in_range("--digits", digits, 1, 17)
-        in_range("--max-nodes", max_nodes, 1)
-        if tolerance is not None:
-            in_range("--tolerance", tolerance, 0, what="a number")
-        wanted = names_to_list(wrt)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
-        check_wrt(graph, wanted)
-        trace = evaluate(graph, bindings)
-        if strict and trace.warnings:
-            listed = [w.message for w in trace.warnings[:3]]
-            if len(trace.warnings) > 3:
-                listed.append(f"and {len(trace.warnings) - 3} more warnings")
-            raise AdiffError("strict", "; ".join(listed),
-                             hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
-        warn(trace.warnings)
-        checked = None
-        if check or tolerance is not None:
-            from ..check import DEFAULT_TOLERANCE, check as run_check
-            checked = run_check(trace, DEFAULT_TOLERANCE if tolerance is None else tolerance, wanted)
-        matrix = None
-        if hessian:
-            from ..diff import hessian_values
-            matrix = hessian_values(graph, trace.inputs, wanted)
-        if json:
-            from ..render.json import document
-            doc = document(trace, shown, wanted)
-            if matrix is not None:
-                from ..render.hessian import document as hessian_document
-                doc = _after(doc, "gradient", "hessian", hessian_document(matrix))
-            if checked is not None:
-                from ..render.check import document as check_document
-                doc["check"] = check_document(checked)
-            print_json(doc)
-        else:
-            from ..render.table import render
-            with output():
-                render(trace, sys.stdout, digits=digits, wrt=wanted)
-                if matrix is not None:
-                    from ..render.hessian import render as render_hessian
-                    render_hessian(matrix, graph.nodes[graph.output].label or "output",
-                                   sys.stdout, digits=digits)
-                if checked is not None:
-                    from ..render.check import render as render_check
-                    render_check(checked, sys.stdout, digits=digits)
-        if checked is not None and not checked.passed:
-            worst = ", ".join(f"{c.name} (error {c.error:.2g})" for c in checked.failures)
-            print(f"adiff: error: gradient check failed for {worst}; tolerance {checked.tolerance:g}",
-                  file=sys.stderr)
-            raise typer.Exit(int(ExitCode.FAILURE))
-
-    guarded(json, body)
-
-
-def _after(doc: dict, key: str, new_key: str, value) -> dict:
-    """The document with new_key inserted right after key (JSON keeps the order)."""
-    result = {}
-    for k, v in doc.items():
-        result[k] = v
-        if k == key:
-            result[new_key] = value
-    return result
+    options = Options(program=program, file=file, json=json, wrt=wrt, digits=digits, strict=strict,
+                      check=check, tolerance=tolerance, hessian=hessian, var=var, max_nodes=max_nodes)
+    guarded(json, lambda: report(options, *prepare(_arguments(ctx), options,
+                                                   partial(_check_options, ctx))))

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt, guarded, in_range,
-                   load, names_to_list, output, print_json, warn)
+from ..cli import DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 HELP = """Show the forward and backward passes of PROGRAM step by step.

@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, check_wrt, guarded,
-                   in_range, load, names_to_list, output, print_json, warn)
+from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 MINIMIZE_HELP = """Minimize PROGRAM's value over some of its inputs, from the bindings.
@@ -271,4 +271,4 @@ def minimize_command(
 
     guarded(json, body)
     if outcome.get("code"):
-        raise typer.Exit(outcome["code"])
+        raise SystemExit(outcome["code"])

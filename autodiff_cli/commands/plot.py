@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options,
-                   app, check_wrt, guarded, in_range, names_to_list, output, read_program, warn)
+from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options, app
+from ..edge import check_wrt, guarded, in_range, names_to_list, output, read_program, warn
 from ..errors import AdiffError
 
 PLOT_HELP = """Plot PROGRAM and its derivative over a range of one input.

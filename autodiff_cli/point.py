@@ -1,0 +1,187 @@
+"""adiff eval's work, without Typer: the value and gradient at one point.
+
+`adiff eval` is the command people run most, often in a loop, so its usual
+calls skip Typer and Click (about half of its start-up).  `quick` reads
+the words with the same reading as every command (arguments.split) and
+runs the same work as the full command (commands/eval.py); whenever the
+words are anything but plain (help, shell completion, standard input, an
+option value Click would refuse, a binding that is no input) or the work
+fails before a byte is written, it hands the words to the full command
+line, which then says exactly what the full command line says.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
+
+from . import edge
+from .arguments import Arguments, split
+from .errors import AdiffError, ExitCode
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@dataclass
+class Options:
+    """eval's options; the defaults are the command's (a test checks both agree)."""
+    program: Optional[str] = None
+    file: Optional["Path"] = None
+    json: bool = False
+    wrt: list = field(default_factory=list)
+    digits: int = 6
+    strict: bool = False
+    check: bool = False
+    tolerance: Optional[float] = None
+    hessian: bool = False
+    var: list = field(default_factory=list)
+    max_nodes: int = 5_000_000
+
+
+def _path(text: str):
+    from pathlib import Path   # as Typer reads -f (and names the file in the output)
+    return Path(text)
+
+
+# eval's options as quick reads them: the word, the field, and how its value reads
+# (None: a flag).  A test checks that they are exactly the options eval declares.
+OPTIONS = {"--json": ("json", None), "--strict": ("strict", None), "--check": ("check", None),
+           "--hessian": ("hessian", None), "-f": ("file", _path), "--file": ("file", _path),
+           "--wrt": ("wrt", list), "--var": ("var", list), "--digits": ("digits", int),
+           "--tolerance": ("tolerance", float), "--max-nodes": ("max_nodes", int)}
+HELP_OPTIONS = ("-h", "--help")
+
+
+def prepare(arguments: Arguments, options: Options,
+            check_options: Callable[[Arguments, object], None]):
+    """Everything before a byte is written: read, parse, bind, evaluate.
+    Raises AdiffError; returns what `report` shows."""
+    from .evaluator import evaluate
+
+    edge.in_range("--digits", options.digits, 1, 17)
+    edge.in_range("--max-nodes", options.max_nodes, 1)
+    if options.tolerance is not None:
+        edge.in_range("--tolerance", options.tolerance, 0, what="a number")
+    wanted = edge.names_to_list(options.wrt)
+    graph, bindings, shown = edge.load(arguments, options.program, options.file, options.var,
+                                       options.max_nodes, check_options)
+    edge.check_wrt(graph, wanted)
+    trace = evaluate(graph, bindings)
+    if options.strict and trace.warnings:
+        listed = [w.message for w in trace.warnings[:3]]
+        if len(trace.warnings) > 3:
+            listed.append(f"and {len(trace.warnings) - 3} more warnings")
+        raise AdiffError("strict", "; ".join(listed),
+                         hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
+    return trace, shown, wanted
+
+
+def report(options: Options, trace, shown: str, wanted: Optional[list]) -> None:
+    """The warnings, the check and the Hessian if asked for, and the table or JSON."""
+    edge.warn(trace.warnings)
+    checked = None
+    if options.check or options.tolerance is not None:
+        from .check import DEFAULT_TOLERANCE, check as run_check
+        checked = run_check(trace, DEFAULT_TOLERANCE if options.tolerance is None else options.tolerance,
+                            wanted)
+    matrix = None
+    if options.hessian:
+        from .diff import hessian_values
+        matrix = hessian_values(trace.graph, trace.inputs, wanted)
+    if options.json:
+        from .render.json import document
+        doc = document(trace, shown, wanted)
+        if matrix is not None:
+            from .render.hessian import document as hessian_document
+            doc = _after(doc, "gradient", "hessian", hessian_document(matrix))
+        if checked is not None:
+            from .render.check import document as check_document
+            doc["check"] = check_document(checked)
+        edge.print_json(doc)
+    else:
+        from .render.table import render
+        with edge.output():
+            render(trace, sys.stdout, digits=options.digits, wrt=wanted)
+            if matrix is not None:
+                from .render.hessian import render as render_hessian
+                render_hessian(matrix, trace.graph.nodes[trace.graph.output].label or "output",
+                               sys.stdout, digits=options.digits)
+            if checked is not None:
+                from .render.check import render as render_check
+                render_check(checked, sys.stdout, digits=options.digits)
+    if checked is not None and not checked.passed:
+        worst = ", ".join(f"{c.name} (error {c.error:.2g})" for c in checked.failures)
+        print(f"adiff: error: gradient check failed for {worst}; tolerance {checked.tolerance:g}",
+              file=sys.stderr)
+        raise SystemExit(int(ExitCode.FAILURE))
+
+
+def _after(doc: dict, key: str, new_key: str, value) -> dict:
+    """The document with new_key inserted right after key (JSON keeps the order)."""
+    result = {}
+    for k, v in doc.items():
+        result[k] = v
+        if k == key:
+            result[new_key] = value
+    return result
+
+
+# ---- the quick reading ----------------------------------------------------------
+
+def quick(words: list[str]) -> bool:
+    """Run `adiff eval WORDS...` if the words are plain; False hands them on."""
+    if len(words) < 2 or words[0] != "eval" or "_ADIFF_COMPLETE" in os.environ:
+        return False
+    flags = {word for word, (_, kind) in OPTIONS.items() if kind is None}
+    try:
+        arguments = split(words[1:], flags | set(HELP_OPTIONS), set(OPTIONS) - flags)
+    except AdiffError:
+        return False
+    options = _read_options(arguments)
+    if options is None or options.program == "-" or str(options.file) in ("-", "."):
+        return False     # standard input can be read only once: the full command line reads it
+
+    def only_inputs(arguments: Arguments, inputs) -> None:
+        if any(binding.name not in inputs for binding in arguments.bindings):
+            raise AdiffError("usage", "a binding that is no input: the full command line explains")
+
+    try:
+        prepared = prepare(arguments, options, only_inputs)
+    except Exception:    # AdiffError, or a bug: the full command line says it in its words
+        return False
+    edge.guarded(options.json, lambda: report(options, *prepared))
+    return True
+
+
+def _read_options(arguments: Arguments) -> Optional[Options]:
+    """The option words as Click would read them, or None if Click might
+    read them otherwise (or refuse them)."""
+    options = Options(program=arguments.program)
+    words = iter(arguments.options)
+    for word in words:
+        name, eq, value = word.partition("=")
+        if not name.startswith("--"):
+            name, eq, value = word, "", ""
+        if name not in OPTIONS:
+            return None
+        attribute, kind = OPTIONS[name]
+        if kind is None:
+            if eq:
+                return None
+            setattr(options, attribute, True)
+            continue
+        if not eq:
+            value = next(words, None)
+            if value is None:
+                return None
+        try:
+            if kind is list:
+                getattr(options, attribute).append(value)
+            else:
+                setattr(options, attribute, kind(value))
+        except ValueError:
+            return None
+    return options

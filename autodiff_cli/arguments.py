@@ -10,7 +10,6 @@ kept as text until the program is parsed: only then is it known whether
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -117,5 +116,6 @@ def _stray(positional: list[str]) -> AdiffError:
 
 def close_option(name: str, options: Iterable[str]) -> Optional[str]:
     """The option that `--name` most likely mistypes, if one is close."""
+    import difflib
     found = difflib.get_close_matches(name, [o[2:] for o in options if o.startswith("--")], n=1, cutoff=0.6)
     return "--" + found[0] if found else None

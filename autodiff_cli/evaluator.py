@@ -7,7 +7,6 @@ gradient, so gradients sum at forks.  Both passes are loops, never recursion.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
@@ -73,6 +72,7 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
     warnings = []
     for name in bindings:
         if name not in graph.inputs:
+            import difflib
             close = difflib.get_close_matches(name, list(graph.inputs), n=1)
             guess = f"; did you mean {shorten(close[0])}?" if close else ""
             name = shorten(name)

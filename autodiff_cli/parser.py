@@ -8,7 +8,6 @@ AdiffError here, with the position and what was expected in words.
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 import unicodedata
@@ -127,6 +126,7 @@ class _Builder(Transformer):
         known = [*FUNCTIONS, *ALIASES]
         if name.lower() in known:
             return f"did you mean '{name.lower()}'? function names are lower case"
+        import difflib
         close = difflib.get_close_matches(name, known, n=1)
         if close:
             return f"did you mean '{close[0]}'?"

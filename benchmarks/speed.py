@@ -35,21 +35,25 @@ def adiff_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "autodiff_cli"]
 
 
-def cold(command: list[str], runs: int) -> tuple[float, float]:
+def cold(commands: list[list[str]], runs: int) -> list[tuple[float, float]]:
     """Median wall time and median CPU time (user + system) of a fresh
-    process running `command`.  On a busy machine the CPU time is the
+    process running each command.  The commands take turns, run after run,
+    so that a change in the machine's load touches each of them alike and
+    the ratios between them hold.  On a busy machine the CPU time is the
     steadier of the two: it does not count the time spent waiting for a core."""
     import resource
 
-    times, cpu = [], []
+    times: list[list[float]] = [[] for _ in commands]
+    cpu: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(times), statistics.median(cpu)
+        for k, command in enumerate(commands):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times[k].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[k].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return [(statistics.median(t), statistics.median(c)) for t, c in zip(times, cpu)]
 
 
 def best(function, repeat: int) -> float:
@@ -77,11 +81,13 @@ def main() -> None:
     os.chdir(tempfile.gettempdir())
 
     print("\ncold start (median of %d runs)" % args.runs)
-    baseline, baseline_cpu = cold([sys.executable, "-c", "pass"], args.runs)
+    names = ("adiff eval seed --json", "adiff eval seed (table)")
+    (baseline, baseline_cpu), *measured = cold([[sys.executable, "-c", "pass"],
+                                                adiff_command() + SEED + ["--json"],
+                                                adiff_command() + SEED], args.runs)
     print(f"  {'':24} {'wall':>7}            {'ratio':>5}   {'cpu':>7}            {'ratio':>5}")
     print(f"  python -c pass           {baseline * 1000:7.1f} ms {'':11}{baseline_cpu * 1000:7.1f} ms")
-    for name, extra in (("adiff eval seed --json", ["--json"]), ("adiff eval seed (table)", [])):
-        seconds, cpu = cold(adiff_command() + SEED + extra, args.runs)
+    for name, (seconds, cpu) in zip(names, measured):
         print(f"  {name:24} {seconds * 1000:7.1f} ms   {seconds / baseline:5.1f}x"
               f"   {cpu * 1000:7.1f} ms   {cpu / baseline_cpu:5.1f}x python -c pass")
 

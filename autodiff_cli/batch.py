@@ -102,47 +102,36 @@ class Reader:
     def set_numeric(self, numeric: Sequence[str]) -> None:
         self.numeric = [c for c in numeric if c in self.columns or self.fmt == "jsonl"]
 
-    def _blocks(self) -> Iterator[tuple[bytes, Sequence[int]]]:
-        """Blocks of whole lines, about chunk_rows of them, and each line's number.
+    def _blocks(self) -> Iterator[bytes]:
+        """Blocks of whole lines, about chunk_rows of them.
 
-        Read as bytes and cut at the last newline: no Python work per line
-        (splitting lines in Python cost more than Polars' parsing).  Blank
-        lines are dropped, on a slower path taken only when there are some.
+        Read as bytes and cut at the last newline, each block copied once:
+        no Python work per line, and no scan for blank lines (Polars' parse
+        shows them: see _parsed).
         """
         stream = self._stream
-        pending = stream.read(65_536)
-        eof = len(pending) < 65_536
-        per_line = len(pending) / max(1, pending.count(b"\n")) if pending else 1
+        carry = stream.read(65_536)
+        eof = len(carry) < 65_536
+        per_line = len(carry) / max(1, carry.count(b"\n")) if carry else 1
         size = max(64, int(per_line * self.chunk_rows))
-        while True:
-            if not eof and len(pending) < size:
-                want = size - len(pending)
-                piece = stream.read(want)
-                eof = len(piece) < want
-                pending += piece
-            cut = pending.rfind(b"\n", 0, size) + 1 or pending.find(b"\n") + 1
+        while carry or not eof:
+            want = max(size - len(carry), 1)
+            piece = b"" if eof else stream.read(want)
+            eof = eof or len(piece) < want
+            cut = piece.rfind(b"\n") + 1
             if cut == 0 and not eof:   # a line longer than a block: read on
+                carry += piece
                 size *= 2
                 continue
-            if cut == 0 or (eof and cut >= len(pending)):
-                data, pending = pending, b""
+            if cut == 0:               # the end: the last line, even without its newline
+                data, carry = carry + piece, b""
                 if data and not data.endswith(b"\n"):
                     data += b"\n"
             else:
-                data, pending = pending[:cut], pending[cut:]
-            count = data.count(b"\n")
-            first = self._line
-            self._line += count
+                data, carry = b"".join((carry, memoryview(piece)[:cut])), piece[cut:]
             self._consumed += len(data)
-            if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
-                lines = data.splitlines(keepends=True)
-                kept = [(text, first + k) for k, text in enumerate(lines) if text.strip()]
-                if kept:
-                    yield b"".join(t for t, _ in kept), [n for _, n in kept]
-            elif data:
-                yield data, range(first, first + count)
-            if eof and not pending:
-                return
+            if data:
+                yield data
 
     def chunks(self) -> Iterator[Chunk]:
         row = 1
@@ -160,13 +149,43 @@ class Reader:
             return
         if self.fmt == "csv" and not self._header:
             return
-        for data, numbers in self._blocks():
-            frame = self._parse_csv(data, numbers) if self.fmt == "csv" else self._parse_jsonl(data, numbers)
-            yield Chunk(frame, row, numbers, self._consumed)
-            row += frame.height
+        line = self._line
+        for data in self._blocks():
+            frame, numbers, lines = self._parsed(data, line)
+            line += lines
+            if frame is not None:
+                yield Chunk(frame, row, numbers, self._consumed)
+                row += frame.height
+
+    def _parsed(self, data: bytes, first: int):
+        """The block's rows, each row's line, and how many lines the block has.
+
+        A CSV block without a quote has a line per row (a blank line is a row
+        of nulls to Polars), so its lines need no counting; a JSONL block, or
+        one with quotes, counts them.  Blank lines are dropped: Polars reads
+        them as rows of nulls in CSV and skips them in JSONL, so a block's rows
+        differ from its lines only when it has some (or a fault), and only
+        then are its lines looked at one by one."""
+        parse = self._parse_csv if self.fmt == "csv" else self._parse_jsonl
+        if self.fmt == "csv" and b'"' not in data:
+            frame = parse(data, None, first_try=True)
+            if frame is not None:
+                return frame, range(first, first + frame.height), frame.height
+        count = data.count(b"\n")
+        numbers = range(first, first + count)
+        frame = parse(data, numbers, first_try=True)
+        if frame is not None:
+            return frame, numbers, count
+        lines = data.splitlines(keepends=True)
+        kept = [(text, number) for text, number in zip(lines, numbers) if text.strip()]
+        if not kept:
+            return None, numbers, count
+        data, numbers = b"".join(text for text, _ in kept), [number for _, number in kept]
+        return parse(data, numbers, first_try=False), numbers, count
 
     # CSV: the numeric columns as Float64, the rest as text (kept as written)
-    def _parse_csv(self, lines: bytes, numbers: Sequence[int]):
+    def _parse_csv(self, lines: bytes, numbers: Optional[Sequence[int]], first_try: bool):
+        """numbers: each line's number, or None when the caller takes a row per line."""
         import polars as pl
         data = self._header + lines
         schema = {name: pl.Float64 for name in self.numeric}
@@ -174,9 +193,14 @@ class Reader:
             frame = pl.read_csv(io.BytesIO(data), infer_schema=False, schema_overrides=schema)
         except Exception:
             frame = None
-        if frame is None or frame.height != len(numbers) or any(frame[c].null_count() for c in self.numeric):
-            self._find_bad_cell(lines, numbers)
-        return frame
+        good = (frame is not None and (numbers is None or frame.height == len(numbers))
+                and not any(frame[c].null_count() for c in self.numeric))
+        # with no numeric column a blank line's row of nulls looks good: see the lines first
+        if good and (self.numeric or not first_try):
+            return frame
+        if first_try:
+            return None
+        self._find_bad_cell(lines, numbers)
 
     def _find_bad_cell(self, lines: bytes, numbers: Sequence[int]) -> None:
         """The first cell that is not a number, named by line, column and text."""
@@ -217,12 +241,19 @@ class Reader:
                          hint="cells of the program's inputs must be decimal numbers (or nan, inf, -inf)")
 
     # JSONL: one object per line; numbers, or NaN/Infinity spelled as strings as eval --json writes them
-    def _parse_jsonl(self, lines: bytes, numbers: Sequence[int]):
+    def _parse_jsonl(self, lines: bytes, numbers: Sequence[int], first_try: bool):
         import polars as pl
         try:
             frame = pl.read_ndjson(io.BytesIO(lines))
         except Exception:
+            if first_try:
+                return None
             frame = self._jsonl_slowly(lines, numbers)
+        if frame.height != len(numbers):   # blank lines, which Polars skips
+            if first_try:
+                return None
+            raise AdiffError("data", f"{self.where}: cannot read the lines {numbers[0]}-{numbers[-1]} "
+                             "as one JSON object each")
         for name in self.numeric:
             if name not in frame.columns:
                 continue
@@ -484,43 +515,46 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
         out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
         progress=None, hessian: bool = False) -> Summary:
     """Read `source`, compute every row, write `target` (standard output when None)."""
-    import numpy as np
     import polars as pl
-
-    from .vectorized import Vectorized
 
     if chunk_rows < 1:
         raise AdiffError("usage", "--chunk-rows must be at least 1")
     in_fmt = format_of(source, in_format, "in")
     out_fmt = format_of(target, out_format, "out")
-    program = Vectorized(graph, bindings=bindings, wrt=wrt)
-    second = second_columns = None
-    matrix: dict[str, dict[str, str]] = {}
-    if hessian:
-        # the symbolic Hessian, evaluated forward only (its warnings would repeat the program's)
-        from .diff import hessian as hessian_graph
-        second = Vectorized(hessian_graph(graph, program.wrt), bindings=bindings, gradient=False)
-        second_columns = [name for name in second.columns if name.startswith("hess_")]
-        for a, u in enumerate(program.wrt):
-            matrix[u] = {v: f"hess_{u}_{v}" if a <= b else f"hess_{v}_{u}" for b, v in enumerate(program.wrt)}
     inputs = list(graph.inputs)
     summary = Summary()
     reader = Reader(source, in_fmt, chunk_rows, inputs)
-    writer = None
+    reader.set_numeric(inputs)
+    chunks = Ahead(reader.chunks())   # reading starts now, while NumPy loads
+    writer = program = None
     try:
+        import numpy as np
+
+        from .vectorized import Vectorized
+
+        program = Vectorized(graph, bindings=bindings, wrt=wrt)
+        second = second_columns = None
+        matrix: dict[str, dict[str, str]] = {}
+        if hessian:
+            # the symbolic Hessian, evaluated forward only (its warnings would repeat the program's)
+            from .diff import hessian as hessian_graph
+            second = Vectorized(hessian_graph(graph, program.wrt), bindings=bindings, gradient=False)
+            second_columns = [name for name in second.columns if name.startswith("hess_")]
+            for a, u in enumerate(program.wrt):
+                matrix[u] = {v: f"hess_{u}_{v}" if a <= b else f"hess_{v}_{u}"
+                             for b, v in enumerate(program.wrt)}
         # a JSONL file names its columns line by line; an empty file (no header) has no rows to check
         known = in_fmt != "jsonl" and bool(reader.columns)
-        _check_columns(reader.columns if known else None, inputs, keep, program, graph, bindings)
-        reader.set_numeric(inputs)
+        _check_columns(reader.columns if known else None, inputs, keep, program.columns, graph, bindings)
         gradients = {name: f"grad_{name}" for name in program.wrt}
         names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
         summary.columns = names
         writer = Writer(target, out_fmt)
         clock = time.perf_counter()
-        for chunk in reader.chunks():
+        for chunk in chunks:
             frame = chunk.frame
             if in_fmt == "jsonl":
-                _check_columns(frame.columns, inputs, keep, program, graph, bindings, jsonl=True)
+                _check_columns(frame.columns, inputs, keep, program.columns, graph, bindings, jsonl=True)
             now = time.perf_counter()
             summary.seconds["read"] += now - clock
             clock = now
@@ -557,14 +591,69 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
             writer.abandon()
         raise
     finally:
+        chunks.close()
         reader.close()
-        summary.warnings = list(program.warnings)
+        summary.warnings = list(program.warnings) if program is not None else []
     return summary
 
 
-def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], program, graph: Graph,
-                   bindings: Mapping[str, float], jsonl: bool = False) -> None:
-    outputs = set(program.columns)
+class Ahead:
+    """The chunks, each read on a second thread while the one before is
+    computed and written: Polars parses CSV and JSON without holding the GIL,
+    so the two overlap (and the first chunks are read while NumPy loads).
+    One chunk waits at most, so memory stays flat; an error in reading is
+    raised where its chunk would have been; close() stops the thread."""
+
+    _END = object()
+
+    def __init__(self, chunks: Iterator[Chunk]):
+        import queue
+        import threading
+
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(chunks,), name="adiff-batch-reader",
+                                        daemon=True)
+        self._thread.start()
+
+    def _read(self, chunks: Iterator[Chunk]) -> None:
+        import queue
+        try:
+            for chunk in chunks:
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put((chunk, None), timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._queue.put((self._END, None))
+        except BaseException as error:   # handed to the caller, which raises it
+            self._queue.put((None, error))
+
+    def __iter__(self) -> Iterator[Chunk]:
+        while True:
+            chunk, error = self._queue.get()
+            if error is not None:
+                raise error
+            if chunk is self._END:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        import queue
+        self._stop.set()
+        while self._thread.is_alive():   # free a reader blocked on a full queue, then wait for it
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._thread.join(timeout=0.05)
+
+
+def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], outputs: Sequence[str],
+                   graph: Graph, bindings: Mapping[str, float], jsonl: bool = False) -> None:
     for name in keep:
         if name in inputs:
             raise AdiffError("usage", f"--keep {name}: {name} is an input of the program, "

@@ -89,7 +89,7 @@ def run_dask(graph: Graph, pattern: str, target: Optional[str], *, bindings: Map
     columns = list(frame.columns)
     from .batch import _check_columns
     function = PartitionFunction(graph, bindings, wrt, keep, hessian)
-    _check_columns(columns, inputs, keep, function.program, graph, bindings)
+    _check_columns(columns, inputs, keep, function.program.columns, graph, bindings)
     import pandas as pd
     meta = {name: frame[name].dtype for name in keep}
     meta.update({name: "float64" for name in inputs + function.columns})

@@ -209,6 +209,81 @@ def test_a_bad_cell_in_jsonl_and_parquet(tmp_path):
     assert out.exit_code == 2 and "row 2, column x: an empty cell is not a number" in out.stderr
 
 
+def _csv_lines(rng, rows: int, quoted: bool) -> list[str]:
+    """Data lines x,w[,label] with blank lines, CRLF blanks and spaces among them."""
+    lines = []
+    for k in range(rows):
+        label = f',"row {k}, ""quoted"""' if quoted else ""
+        lines.append(f"{rng.normal()!r},{rng.normal()!r}{label}\n")
+        if rng.random() < 0.2:
+            lines.append(str(rng.choice(["\n", "\r\n", "   \n", "\t\n"])))
+    return lines
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 64, 262_144])
+@pytest.mark.parametrize("quoted", [False, True])
+def test_blank_lines_are_skipped_and_lines_keep_their_numbers(tmp_path, chunk_rows, quoted):
+    from autodiff_cli import batch
+    from autodiff_cli.errors import AdiffError
+    from autodiff_cli.parser import parse
+
+    rng = np.random.default_rng(chunk_rows)
+    header = "x,w,label\n" if quoted else "x,w\n"
+    lines = ["\n"] + _csv_lines(rng, 200, quoted)
+    keep = ["label"] if quoted else []
+    (tmp_path / "in.csv").write_text(header + "".join(lines), newline="")
+    batch.run(parse("x*w"), str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), chunk_rows=chunk_rows, keep=keep)
+    rows = read_csv((tmp_path / "out.csv").read_text())
+    data = [line for line in lines if line.strip()]
+    assert len(rows) == len(data) == 200
+    for row, line in zip(rows, data):
+        x, w = (float(v) for v in line.split(",")[:2])
+        assert float(row["value"]) == x * w and float(row["grad_x"]) == w
+        if quoted:
+            assert row["label"] == line.split(",", 2)[2].strip()[1:-1].replace('""', '"')
+    # a bad cell after all that is named by its line in the file (the header is line 1)
+    bad = len(lines) // 2
+    lines[bad] = "1.5,oops" + (',"late"' if quoted else "") + "\n"
+    (tmp_path / "in.csv").write_text(header + "".join(lines), newline="")
+    with pytest.raises(AdiffError) as caught:
+        batch.run(parse("x*w"), str(tmp_path / "in.csv"), str(tmp_path / "out2.csv"), chunk_rows=chunk_rows,
+                  keep=keep)
+    assert f"line {bad + 2}, column w: 'oops' is not a number" in caught.value.message
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 5, 262_144])
+def test_blank_lines_in_jsonl_are_skipped_and_lines_keep_their_numbers(tmp_path, chunk_rows):
+    from autodiff_cli import batch
+    from autodiff_cli.errors import AdiffError
+    from autodiff_cli.parser import parse
+
+    rng = np.random.default_rng(7)
+    lines = ["\n"]
+    for k in range(60):
+        lines.append(json.dumps({"x": float(rng.normal()), "id": k}) + "\n")
+        if k % 7 == 3:
+            lines.append("\n" if k % 2 else "  \r\n")
+    (tmp_path / "in.jsonl").write_text("".join(lines), newline="")
+    batch.run(parse("x^2"), str(tmp_path / "in.jsonl"), str(tmp_path / "out.csv"), chunk_rows=chunk_rows)
+    rows = read_csv((tmp_path / "out.csv").read_text())
+    data = [json.loads(line) for line in lines if line.strip()]
+    assert [float(r["x"]) for r in rows] == [d["x"] for d in data]
+    assert [float(r["value"]) for r in rows] == [d["x"] ** 2 for d in data]
+    bad = 40
+    lines[bad] = '{"x": "two"}\n'
+    (tmp_path / "in.jsonl").write_text("".join(lines), newline="")
+    with pytest.raises(AdiffError) as caught:
+        batch.run(parse("x^2"), str(tmp_path / "in.jsonl"), str(tmp_path / "out2.csv"), chunk_rows=chunk_rows)
+    assert f"line {bad + 1}, column x: 'two' is not a number" in caught.value.message
+
+
+def test_a_last_line_without_its_newline_is_read(tmp_path):
+    (tmp_path / "in.csv").write_bytes(b"x\n1\n\n2\n3")
+    out = run("batch", "x*2", "in.csv", cwd=tmp_path)
+    assert out.exit_code == 0, out.stderr
+    assert [row["value"] for row in read_csv(out.stdout)] == ["2.0", "4.0", "6.0"]
+
+
 def test_empty_input_gives_a_header(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("x,w\n")

@@ -55,13 +55,13 @@ def hessian(program, wrt=None, *, max_nodes=None):
 
 
 def main(args=None) -> None:
-    """The `adiff` command: eval's plain calls without Typer (point.quick),
+    """The `adiff` command: eval's and batch's plain calls without Typer (quick.py),
     everything else through the full command line.  Ctrl-C is caught here
     too, while the modules are still loading, so it never shows a traceback."""
     import sys
     args = sys.argv[1:] if args is None else list(args)
     try:
-        from .point import quick
+        from .quick import quick
         if quick(args):
             return
         from .cli import run

@@ -680,4 +680,155 @@ def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], o
                               f"or bind a constant with --{missing[0]} 1")
 
 
+# ---- the command: run by commands/batch.py and, for plain calls, by quick.py ----------
+
+@dataclass
+class Options:
+    """batch's options; the defaults are the command's (a test checks both agree)."""
+    program: Optional[str] = None
+    source: Optional[str] = None
+    file: Optional[Path] = None
+    output: Optional[str] = None
+    in_format: Optional[str] = None
+    out_format: Optional[str] = None
+    wrt: list = field(default_factory=list)
+    keep: list = field(default_factory=list)
+    hessian: bool = False
+    strict: bool = False
+    json_summary: Optional[Path] = None
+    quiet: bool = False
+    chunk_rows: int = CHUNK_ROWS
+    engine: str = "local"
+    scheduler: Optional[str] = None
+    var: list = field(default_factory=list)
+    max_nodes: int = 5_000_000
+
+
+# batch's options as quick.py reads them (see point.OPTIONS)
+OPTIONS = {"-f": ("file", "path"), "--file": ("file", "path"), "-o": ("output", str), "--output": ("output", str),
+           "--in-format": ("in_format", str), "--out-format": ("out_format", str), "--wrt": ("wrt", list),
+           "--keep": ("keep", list), "--hessian": ("hessian", None), "--strict": ("strict", None),
+           "--json-summary": ("json_summary", "path"), "--quiet": ("quiet", None), "-q": ("quiet", None),
+           "--chunk-rows": ("chunk_rows", int), "--engine": ("engine", str), "--scheduler": ("scheduler", str),
+           "--var": ("var", list), "--max-nodes": ("max_nodes", int)}
+POSITIONALS = ("program", "source")
+
+
+def plain(options: Options) -> bool:
+    return True   # the program never comes from standard input here (prepare refuses it)
+
+
+def as_json(options: Options) -> bool:
+    return False
+
+
+def prepare(arguments, options: Options, check_options):
+    """Everything before a byte is read or written: the program, its
+    bindings, and where the points come from.  Raises AdiffError."""
+    from .edge import check_wrt, in_range, load, names_to_list
+
+    in_range("--max-nodes", options.max_nodes, 1)
+    in_range("--chunk-rows", options.chunk_rows, 1)
+    if options.engine not in ("local", "dask"):
+        raise AdiffError("usage", f"--engine {options.engine}: choose local or dask")
+    text, points, file = options.program, options.source, options.file
+    if file is not None and points is None:
+        text, points = None, text   # with -f, the one word is the input
+    if file is None and text == "-" or str(file) == "-":
+        raise AdiffError("usage", "the program cannot come from standard input in adiff batch: "
+                         "the points do", hint="give the program as text or with -f FILE")
+    if points is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise AdiffError("usage", "no points: give INPUT, a .csv, .jsonl or .parquet file, "
+                             "or pipe them to standard input",
+                             hint="for example: adiff batch \"x^2\" points.csv")
+        points = "-"
+    graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+    wanted = names_to_list(options.wrt)
+    check_wrt(graph, wanted)
+    kept = names_to_list(options.keep, "--keep") or []
+    return graph, bindings, shown, points, wanted, kept
+
+
+def report(options: Options, graph: Graph, bindings: Mapping[str, float], shown: str, points: str,
+           wanted: Optional[list], kept: list) -> None:
+    """Run the batch, with the progress bar, the summary file and the warnings."""
+    from .edge import warn
+
+    if options.engine == "dask":
+        from .batch_dask import run_dask
+        started = time.perf_counter()
+        rows = run_dask(graph, points, options.output, bindings=bindings, wrt=wanted, keep=kept,
+                        in_format=options.in_format, out_format=options.out_format,
+                        scheduler=options.scheduler, hessian=options.hessian)
+        if not options.quiet:
+            print(f"adiff: wrote {rows:,} rows to {options.output} in {time.perf_counter() - started:.1f} s",
+                  file=sys.stderr)
+        return
+    progress = None if options.quiet or not sys.stderr.isatty() else _Progress()
+    started = time.perf_counter()
+    summary = None
+    try:
+        summary = run(graph, points, options.output, bindings=bindings, wrt=wanted, keep=kept,
+                      in_format=options.in_format, out_format=options.out_format,
+                      chunk_rows=options.chunk_rows, strict=options.strict, progress=progress,
+                      hessian=options.hessian)
+    except AdiffError as error:
+        if options.json_summary is not None:
+            _write_summary(options.json_summary, Summary(), shown, points, options.output,
+                           time.perf_counter() - started, error)
+        raise
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(int(ExitCode.FAILURE)) from None
+    finally:
+        if progress is not None:
+            progress.stop()
+    total = time.perf_counter() - started
+    if options.json_summary is not None:
+        _write_summary(options.json_summary, summary, shown, points, options.output, total)
+    if not options.quiet:
+        warn(summary.warnings)
+
+
+def _write_summary(path: Path, summary, program: str, source: str, target: Optional[str], total: float,
+                   error: Optional[AdiffError] = None) -> None:
+    try:
+        path.write_text(json.dumps(summary.document(program, source, target, total, error), indent=2)
+                        + "\n", encoding="utf-8")
+    except OSError as failure:
+        raise AdiffError("file", f"cannot write {path}: {failure.strerror or failure}",
+                         exit_code=ExitCode.FAILURE) from None
+
+
+class _Progress:
+    """A progress bar on standard error, shown only once the work takes more than a moment."""
+
+    DELAY = 0.5
+
+    def __init__(self):
+        self.started = time.perf_counter()
+        self.bar = None
+        self.task = None
+
+    def __call__(self, rows: int, done: int, total: Optional[int]) -> None:
+        if self.bar is None:
+            if time.perf_counter() - self.started < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+            self.bar = Progress(TextColumn("{task.fields[rows]} rows"), BarColumn(),
+                                TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("batch", total=total, rows="0", rate="")
+            self.bar.start()
+        elapsed = max(1e-9, time.perf_counter() - self.started)
+        self.bar.update(self.task, completed=done, rows=f"{rows:,}", rate=f"{rows / elapsed:,.0f}")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 __all__ = ["run", "Summary", "FORMATS", "CHUNK_ROWS"]

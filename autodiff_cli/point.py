@@ -1,24 +1,18 @@
 """adiff eval's work, without Typer: the value and gradient at one point.
 
-`adiff eval` is the command people run most, often in a loop, so its usual
-calls skip Typer and Click (about half of its start-up).  `quick` reads
-the words with the same reading as every command (arguments.split) and
-runs the same work as the full command (commands/eval.py); whenever the
-words are anything but plain (help, shell completion, standard input, an
-option value Click would refuse, a binding that is no input) or the work
-fails before a byte is written, it hands the words to the full command
-line, which then says exactly what the full command line says.
+Run by the Typer command (commands/eval.py) and, for eval's plain calls,
+by quick.py; the options are declared twice, here as data for quick.py and
+there for Typer, and a test checks that the two agree.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import edge
-from .arguments import Arguments, split
+from .arguments import Arguments
 from .errors import AdiffError, ExitCode
 
 if TYPE_CHECKING:
@@ -41,18 +35,23 @@ class Options:
     max_nodes: int = 5_000_000
 
 
-def _path(text: str):
-    from pathlib import Path   # as Typer reads -f (and names the file in the output)
-    return Path(text)
-
-
-# eval's options as quick reads them: the word, the field, and how its value reads
-# (None: a flag).  A test checks that they are exactly the options eval declares.
+# eval's options as quick.py reads them: the word, the field, and how its value
+# reads (None: a flag).  A test checks that they are exactly the options eval declares.
 OPTIONS = {"--json": ("json", None), "--strict": ("strict", None), "--check": ("check", None),
-           "--hessian": ("hessian", None), "-f": ("file", _path), "--file": ("file", _path),
+           "--hessian": ("hessian", None), "-f": ("file", "path"), "--file": ("file", "path"),
            "--wrt": ("wrt", list), "--var": ("var", list), "--digits": ("digits", int),
            "--tolerance": ("tolerance", float), "--max-nodes": ("max_nodes", int)}
-HELP_OPTIONS = ("-h", "--help")
+POSITIONALS = ("program",)
+
+
+def plain(options: Options) -> bool:
+    """Whether quick.py may run these options: not with the program on
+    standard input, which can be read only once."""
+    return options.program != "-" and str(options.file) not in ("-", ".")
+
+
+def as_json(options: Options) -> bool:
+    return options.json
 
 
 def prepare(arguments: Arguments, options: Options,
@@ -127,61 +126,3 @@ def _after(doc: dict, key: str, new_key: str, value) -> dict:
         if k == key:
             result[new_key] = value
     return result
-
-
-# ---- the quick reading ----------------------------------------------------------
-
-def quick(words: list[str]) -> bool:
-    """Run `adiff eval WORDS...` if the words are plain; False hands them on."""
-    if len(words) < 2 or words[0] != "eval" or "_ADIFF_COMPLETE" in os.environ:
-        return False
-    flags = {word for word, (_, kind) in OPTIONS.items() if kind is None}
-    try:
-        arguments = split(words[1:], flags | set(HELP_OPTIONS), set(OPTIONS) - flags)
-    except AdiffError:
-        return False
-    options = _read_options(arguments)
-    if options is None or options.program == "-" or str(options.file) in ("-", "."):
-        return False     # standard input can be read only once: the full command line reads it
-
-    def only_inputs(arguments: Arguments, inputs) -> None:
-        if any(binding.name not in inputs for binding in arguments.bindings):
-            raise AdiffError("usage", "a binding that is no input: the full command line explains")
-
-    try:
-        prepared = prepare(arguments, options, only_inputs)
-    except Exception:    # AdiffError, or a bug: the full command line says it in its words
-        return False
-    edge.guarded(options.json, lambda: report(options, *prepared))
-    return True
-
-
-def _read_options(arguments: Arguments) -> Optional[Options]:
-    """The option words as Click would read them, or None if Click might
-    read them otherwise (or refuse them)."""
-    options = Options(program=arguments.program)
-    words = iter(arguments.options)
-    for word in words:
-        name, eq, value = word.partition("=")
-        if not name.startswith("--"):
-            name, eq, value = word, "", ""
-        if name not in OPTIONS:
-            return None
-        attribute, kind = OPTIONS[name]
-        if kind is None:
-            if eq:
-                return None
-            setattr(options, attribute, True)
-            continue
-        if not eq:
-            value = next(words, None)
-            if value is None:
-                return None
-        try:
-            if kind is list:
-                getattr(options, attribute).append(value)
-            else:
-                setattr(options, attribute, kind(value))
-        except ValueError:
-            return None
-    return options

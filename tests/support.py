@@ -31,7 +31,7 @@ class Outcome:
 def cli(*args: str, input: str | bytes | None = None, env: dict | None = None,
         typer_only: bool = False) -> Outcome:
     """adiff in-process, as its console script runs it (autodiff_cli.main):
-    eval's plain calls through point.quick, the rest through Typer; with
+    eval's and batch's plain calls through quick.py, the rest through Typer; with
     typer_only, everything through Typer.  Streams as CliRunner isolates them."""
     code = 0
     with _runner.isolation(input=input, env=env) as (stdout, stderr, _):

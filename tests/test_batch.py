@@ -395,7 +395,7 @@ def test_in_process_help_lists_batch():
 
 
 def test_the_progress_bar_draws_once_the_run_takes_a_moment(monkeypatch):
-    from autodiff_cli.commands.batch import _Progress
+    from autodiff_cli.batch import _Progress
     progress = _Progress()
     progress(10, 100, 1000)          # too soon: nothing drawn
     assert progress.bar is None

@@ -1,19 +1,18 @@
-"""adiff batch: values and gradients for a table of points, streamed."""
+"""adiff batch: values and gradients for a table of points, streamed.
+
+Its work is batch.py's, which quick.py also runs for batch's plain calls."""
 
 from __future__ import annotations
 
-import json as json_module
-import os
-import sys
-import time
+from functools import partial
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from ..cli import FILE, MAX_NODES, READS_A_PROGRAM, VAR, WRT, ProgramCommand, app, load
-from ..edge import check_wrt, guarded, in_range, names_to_list, warn
-from ..errors import AdiffError, ExitCode
+from ..batch import CHUNK_ROWS, Options, prepare, report
+from ..cli import FILE, MAX_NODES, READS_A_PROGRAM, VAR, WRT, ProgramCommand, _arguments, _check_options, app
+from ..edge import guarded
 
 HELP = """Evaluate PROGRAM and its gradient at every row of a table of points.
 
@@ -65,7 +64,7 @@ def batch_command(
     json_summary: Optional[Path] = typer.Option(None, "--json-summary", metavar="FILE",
                                                 help="Write counts, timings and warnings as JSON to FILE."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no warnings on standard error."),
-    chunk_rows: int = typer.Option(262_144, "--chunk-rows", metavar="N", show_default=False,
+    chunk_rows: int = typer.Option(CHUNK_ROWS, "--chunk-rows", metavar="N", show_default=False,
                                    help="Rows read, computed and written at a time (default 262,144)."),
     engine: str = typer.Option("local", "--engine", metavar="local|dask",
                                help="local (the default) or dask: INPUT is then a glob of CSV or "
@@ -76,101 +75,8 @@ def batch_command(
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
 ) -> None:
-    def body() -> None:
-        in_range("--max-nodes", max_nodes, 1)
-        in_range("--chunk-rows", chunk_rows, 1)
-        if engine not in ("local", "dask"):
-            raise AdiffError("usage", f"--engine {engine}: choose local or dask")
-        text, points = program, source
-        if file is not None and points is None:
-            text, points = None, program   # with -f, the one word is the input
-        if file is None and text == "-" or str(file) == "-":
-            raise AdiffError("usage", "the program cannot come from standard input in adiff batch: "
-                             "the points do", hint="give the program as text or with -f FILE")
-        if points is None:
-            if sys.stdin is None or sys.stdin.isatty():
-                raise AdiffError("usage", "no points: give INPUT, a .csv, .jsonl or .parquet file, "
-                                 "or pipe them to standard input",
-                                 hint="for example: adiff batch \"x^2\" points.csv")
-            points = "-"
-        graph, bindings, shown = load(ctx, text, file, var, max_nodes)
-        wanted = names_to_list(wrt)
-        check_wrt(graph, wanted)
-        kept = names_to_list(keep, "--keep") or []
-        if engine == "dask":
-            from ..batch_dask import run_dask
-            started = time.perf_counter()
-            rows = run_dask(graph, points, output, bindings=bindings, wrt=wanted, keep=kept,
-                            in_format=in_format, out_format=out_format, scheduler=scheduler,
-                            hessian=hessian)
-            if not quiet:
-                print(f"adiff: wrote {rows:,} rows to {output} in {time.perf_counter() - started:.1f} s",
-                      file=sys.stderr)
-            return
-        from .. import batch
-
-        progress = None if quiet or not sys.stderr.isatty() else _Progress()
-        started = time.perf_counter()
-        summary = None
-        try:
-            summary = batch.run(graph, points, output, bindings=bindings, wrt=wanted, keep=kept,
-                                in_format=in_format, out_format=out_format, chunk_rows=chunk_rows,
-                                strict=strict, progress=progress, hessian=hessian)
-        except AdiffError as error:
-            if json_summary is not None:
-                _write_summary(json_summary, batch.Summary(), shown, points, output,
-                               time.perf_counter() - started, error)
-            raise
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise SystemExit(int(ExitCode.FAILURE)) from None
-        finally:
-            if progress is not None:
-                progress.stop()
-        total = time.perf_counter() - started
-        if json_summary is not None:
-            _write_summary(json_summary, summary, shown, points, output, total)
-        if not quiet:
-            warn(summary.warnings)
-
-    guarded(False, body)
-
-
-def _write_summary(path: Path, summary, program: str, source: str, target: Optional[str], total: float,
-                   error: Optional[AdiffError] = None) -> None:
-    try:
-        path.write_text(json_module.dumps(summary.document(program, source, target, total, error), indent=2)
-                        + "\n", encoding="utf-8")
-    except OSError as failure:
-        raise AdiffError("file", f"cannot write {path}: {failure.strerror or failure}",
-                         exit_code=ExitCode.FAILURE) from None
-
-
-class _Progress:
-    """A progress bar on standard error, shown only once the work takes more than a moment."""
-
-    DELAY = 0.5
-
-    def __init__(self):
-        self.started = time.perf_counter()
-        self.bar = None
-        self.task = None
-
-    def __call__(self, rows: int, done: int, total: Optional[int]) -> None:
-        if self.bar is None:
-            if time.perf_counter() - self.started < self.DELAY:
-                return
-            from rich.console import Console
-            from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
-            self.bar = Progress(TextColumn("{task.fields[rows]} rows"), BarColumn(),
-                                TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-            self.task = self.bar.add_task("batch", total=total, rows="0", rate="")
-            self.bar.start()
-        elapsed = max(1e-9, time.perf_counter() - self.started)
-        self.bar.update(self.task, completed=done, rows=f"{rows:,}", rate=f"{rows / elapsed:,.0f}")
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+    options = Options(program=program, source=source, file=file, output=output, in_format=in_format,
+                      out_format=out_format, wrt=wrt, keep=keep, hessian=hessian, strict=strict,
+                      json_summary=json_summary, quiet=quiet, chunk_rows=chunk_rows, engine=engine,
+                      scheduler=scheduler, var=var, max_nodes=max_nodes)
+    guarded(False, lambda: report(options, *prepare(_arguments(ctx), options, partial(_check_options, ctx))))

@@ -601,8 +601,9 @@ class Ahead:
     """The chunks, each read on a second thread while the one before is
     computed and written: Polars parses CSV and JSON without holding the GIL,
     so the two overlap (and the first chunks are read while NumPy loads).
-    Two chunks wait at most (one queued, one read), so memory stays flat; an error in reading is
-    raised where its chunk would have been; close() stops the thread."""
+    Two chunks wait at most (one queued, one read), so memory stays flat;
+    an error in reading is raised where its chunk would have been; close()
+    stops the thread."""
 
     _END = object()
 

@@ -47,7 +47,7 @@ POSITIONALS = ("program",)
 def plain(options: Options) -> bool:
     """Whether quick.py may run these options: not with the program on
     standard input, which can be read only once."""
-    return options.program != "-" and str(options.file) not in ("-", ".")
+    return options.program != "-" and str(options.file) != "-"
 
 
 def as_json(options: Options) -> bool:

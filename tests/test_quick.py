@@ -61,6 +61,19 @@ def test_the_seed_example_never_loads_typer_click_or_numpy():
     assert done.stdout.splitlines()[-1] == "[]"
 
 
+def test_a_plain_batch_call_never_loads_typer(tmp_path):
+    (tmp_path / "in.csv").write_text("x,w\n1,2\n")
+    code = ("import sys\n"
+            "from autodiff_cli import main\n"
+            "sys.argv = ['adiff', 'batch', 'x*w', 'in.csv', '-o', 'out.csv']\n"
+            "main()\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'click'}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert (tmp_path / "out.csv").read_text().splitlines()[1] == "1.0,2.0,2.0,2.0,1.0"
+
+
 @pytest.mark.parametrize("words", [
     ["eval", *SEED],
     ["eval", *SEED, "--json"],

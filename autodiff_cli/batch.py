@@ -12,6 +12,8 @@ PyArrow never slow down the other commands.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import json
 import os
@@ -368,15 +370,22 @@ class Writer:
               hessian: Mapping[str, Mapping[str, str]] = {}) -> None:
         """Write the columns of `frame` (kept, inputs, value, grad_*, hess_*) in that order;
         `hessian` names the column of each entry u, v of the (symmetric) matrix."""
-        if self.fmt == "csv":
-            self._csv(frame)
-        elif self.fmt == "jsonl":
-            self._jsonl(frame, keep, inputs, gradients, hessian)
-        else:
-            self._write_parquet(frame)
+        try:
+            if self.fmt == "csv":
+                self._csv(frame)
+            elif self.fmt == "jsonl":
+                self._jsonl(frame, keep, inputs, gradients, hessian)
+            else:
+                self._write_parquet(frame)
+            if self.temporary is None:
+                self.stream.flush()
+        except OSError as error:   # Polars reports the file's errors as OSError with only a message
+            message = str(error)
+            if self.temporary is None and (error.errno == errno.EPIPE or f"(os error {errno.EPIPE})" in message):
+                raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None   # the reader went away
+            raise AdiffError("file", f"cannot write {self.target or 'standard output'}: "
+                             f"{error.strerror or message}", exit_code=ExitCode.FAILURE) from None
         self.rows += frame.height
-        if self.temporary is None:
-            self.stream.flush()
 
     def _csv(self, frame) -> None:
         import polars as pl
@@ -527,74 +536,102 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
     reader.set_numeric(inputs)
     chunks = Ahead(reader.chunks())   # reading starts now, while NumPy loads
     writer = program = None
-    try:
-        import numpy as np
+    with _interrupted_once():   # a second Ctrl-C must not stop the cleanup
+        try:
+            import numpy as np
 
-        from .vectorized import Vectorized
+            from .vectorized import Vectorized
 
-        program = Vectorized(graph, bindings=bindings, wrt=wrt)
-        second = second_columns = None
-        matrix: dict[str, dict[str, str]] = {}
-        if hessian:
-            # the symbolic Hessian, evaluated forward only (its warnings would repeat the program's)
-            from .diff import hessian as hessian_graph
-            second = Vectorized(hessian_graph(graph, program.wrt), bindings=bindings, gradient=False)
-            second_columns = [name for name in second.columns if name.startswith("hess_")]
-            for a, u in enumerate(program.wrt):
-                matrix[u] = {v: f"hess_{u}_{v}" if a <= b else f"hess_{v}_{u}"
-                             for b, v in enumerate(program.wrt)}
-        # a JSONL file names its columns line by line; an empty file (no header) has no rows to check
-        known = in_fmt != "jsonl" and bool(reader.columns)
-        _check_columns(reader.columns if known else None, inputs, keep, program.columns, graph, bindings)
-        gradients = {name: f"grad_{name}" for name in program.wrt}
-        names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
-        summary.columns = names
-        writer = Writer(target, out_fmt)
-        clock = time.perf_counter()
-        for chunk in chunks:
-            frame = chunk.frame
-            if in_fmt == "jsonl":
-                _check_columns(frame.columns, inputs, keep, program.columns, graph, bindings, jsonl=True)
-            now = time.perf_counter()
-            summary.seconds["read"] += now - clock
-            clock = now
-            columns = {name: frame[name].to_numpy() for name in inputs if name in frame.columns}
-            values, rows = program.input_columns(columns, frame.height)
-            computed = program.run(values, rows, chunk.first_row)
-            if strict and len(program.warnings):
-                program.check_strict()
-            out = {name: frame[name] for name in keep}
-            for name in inputs:
-                column = values[name]
-                out[name] = column if isinstance(column, np.ndarray) else np.full(rows, column)
-            out.update(computed)
-            if second is not None:
-                found = second.run(values, rows, chunk.first_row)
-                out.update({name: found[name] for name in second_columns})
-            result = pl.DataFrame(out)
-            now = time.perf_counter()
-            summary.seconds["compute"] += now - clock
-            clock = now
-            writer.write(result, keep, inputs, gradients, matrix)
-            now = time.perf_counter()
-            summary.seconds["write"] += now - clock
-            clock = now
-            summary.rows += rows
-            summary.chunks += 1
-            if progress is not None:
-                progress(summary.rows, chunk.progress, reader.total)
-        empty = pl.DataFrame({name: pl.Series(name, [], dtype=pl.Float64 if name not in keep else pl.String)
-                              for name in names})
-        writer.finish(empty)
-    except BaseException:
-        if writer is not None:
-            writer.abandon()
-        raise
-    finally:
-        chunks.close()
-        reader.close()
-        summary.warnings = list(program.warnings) if program is not None else []
+            program = Vectorized(graph, bindings=bindings, wrt=wrt)
+            second = second_columns = None
+            matrix: dict[str, dict[str, str]] = {}
+            if hessian:
+                # the symbolic Hessian, evaluated forward only (its warnings would repeat the program's)
+                from .diff import hessian as hessian_graph
+                second = Vectorized(hessian_graph(graph, program.wrt), bindings=bindings, gradient=False)
+                second_columns = [name for name in second.columns if name.startswith("hess_")]
+                for a, u in enumerate(program.wrt):
+                    matrix[u] = {v: f"hess_{u}_{v}" if a <= b else f"hess_{v}_{u}"
+                                 for b, v in enumerate(program.wrt)}
+            # a JSONL file names its columns line by line; an empty file (no header) has no rows to check
+            known = in_fmt != "jsonl" and bool(reader.columns)
+            _check_columns(reader.columns if known else None, inputs, keep, program.columns, graph, bindings)
+            gradients = {name: f"grad_{name}" for name in program.wrt}
+            names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
+            summary.columns = names
+            writer = Writer(target, out_fmt)
+            clock = time.perf_counter()
+            for chunk in chunks:
+                frame = chunk.frame
+                if in_fmt == "jsonl":
+                    _check_columns(frame.columns, inputs, keep, program.columns, graph, bindings, jsonl=True)
+                now = time.perf_counter()
+                summary.seconds["read"] += now - clock
+                clock = now
+                columns = {name: frame[name].to_numpy() for name in inputs if name in frame.columns}
+                values, rows = program.input_columns(columns, frame.height)
+                computed = program.run(values, rows, chunk.first_row)
+                if strict and len(program.warnings):
+                    program.check_strict()
+                out = {name: frame[name] for name in keep}
+                for name in inputs:
+                    column = values[name]
+                    out[name] = column if isinstance(column, np.ndarray) else np.full(rows, column)
+                out.update(computed)
+                if second is not None:
+                    found = second.run(values, rows, chunk.first_row)
+                    out.update({name: found[name] for name in second_columns})
+                result = pl.DataFrame(out)
+                now = time.perf_counter()
+                summary.seconds["compute"] += now - clock
+                clock = now
+                writer.write(result, keep, inputs, gradients, matrix)
+                now = time.perf_counter()
+                summary.seconds["write"] += now - clock
+                clock = now
+                summary.rows += rows
+                summary.chunks += 1
+                if progress is not None:
+                    progress(summary.rows, chunk.progress, reader.total)
+            empty = pl.DataFrame({name: pl.Series(name, [], dtype=pl.Float64 if name not in keep else pl.String)
+                                  for name in names})
+            writer.finish(empty)
+        except BaseException:
+            if writer is not None:
+                writer.abandon()
+            raise
+        finally:
+            chunks.close()
+            reader.close()
+            summary.warnings = list(program.warnings) if program is not None else []
     return summary
+
+
+@contextlib.contextmanager
+def _interrupted_once():
+    """Ctrl-C stops the run once.  A second one (an impatient user; `timeout`,
+    which signals twice) must not stop the cleanup that removes the
+    temporary output file, so while the run is on, only the first SIGINT
+    raises.  Only from the main thread, and only over Python's own handler."""
+    import signal
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    raised = []
+
+    def once(signum, frame):
+        if not raised:
+            raised.append(signum)
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, once)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class Ahead:

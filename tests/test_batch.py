@@ -346,6 +346,44 @@ def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_second_ctrl_c_does_not_stop_the_cleanup(tmp_path, monkeypatch):
+    """The first Ctrl-C stops the run; a second, arriving while the temporary
+    file is being removed (`timeout` signals twice; people press twice), must
+    not leave it behind."""
+    from autodiff_cli import batch
+    from autodiff_cli.parser import parse
+    from autodiff_cli.vectorized import Vectorized
+
+    def interrupted_run(self, *args, **kwargs):
+        signal.raise_signal(signal.SIGINT)          # the first Ctrl-C, mid-run
+    abandon = batch.Writer.abandon
+
+    def abandon_pressed_again(self):
+        signal.raise_signal(signal.SIGINT)          # the second, as the cleanup starts
+        abandon(self)
+    monkeypatch.setattr(Vectorized, "run", interrupted_run)
+    monkeypatch.setattr(batch.Writer, "abandon", abandon_pressed_again)
+    write_csv(tmp_path / "in.csv", points(20))
+    target = tmp_path / "out.csv"
+    target.write_text("the old results\n")
+    with pytest.raises(KeyboardInterrupt):
+        batch.run(parse("x*w"), str(tmp_path / "in.csv"), str(target))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+    assert target.read_text() == "the old results\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path):
+    write_csv(tmp_path / "in.csv", points(50_000))
+    process = subprocess.Popen([*ADIFF, "batch", "x*w", str(tmp_path / "in.csv")], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"x,w,value")
+    process.stdout.close()                           # `| head -1`
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 1, stderr
+    assert b"Traceback" not in stderr and b"internal error" not in stderr, stderr
+
+
 def test_dask_engine_on_a_local_cluster_matches_the_single_machine_output(tmp_path):
     pytest.importorskip("distributed", reason="the dask extra is part of .[test]")
     data = points(3000, seed=7)

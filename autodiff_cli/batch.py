@@ -17,6 +17,7 @@ import errno
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping, Optional, Sequence
 
-from .errors import AdiffError, ExitCode
+from .errors import AdiffError, ExitCode, listed
 from .graph import Graph
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -356,15 +357,21 @@ class Writer:
         self._header_done = False
         if target is None or target == "-":
             self.stream = sys.stdout.buffer
-        else:
-            folder = os.path.dirname(os.path.abspath(target))
-            try:
-                handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.",
-                                                          suffix=".part", dir=folder)
-            except OSError as error:
-                raise AdiffError("file", f"cannot write {target}: {error.strerror or error}",
-                                 exit_code=ExitCode.FAILURE) from None
-            self.stream = os.fdopen(handle, "wb")
+            return
+        try:
+            # a device or a pipe (/dev/null, a FIFO) is written to as it is:
+            # replacing it would put a file in its place
+            if os.path.exists(target) and not os.path.isfile(target):
+                self.stream = open(target, "wb")
+                return
+            self._path = os.path.realpath(target)   # through a symbolic link to its file
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(self._path)}.",
+                                                      suffix=".part", dir=os.path.dirname(self._path))
+            os.fchmod(handle, _mode_for(self._path))
+        except OSError as error:
+            raise AdiffError("file", f"cannot write {target}: {error.strerror or error}",
+                             exit_code=ExitCode.FAILURE) from None
+        self.stream = os.fdopen(handle, "wb")
 
     def write(self, frame, keep: Sequence[str], inputs: Sequence[str], gradients: Mapping[str, str],
               hessian: Mapping[str, Mapping[str, str]] = {}) -> None:
@@ -383,8 +390,9 @@ class Writer:
             message = str(error)
             if self.temporary is None and (error.errno == errno.EPIPE or f"(os error {errno.EPIPE})" in message):
                 raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None   # the reader went away
-            raise AdiffError("file", f"cannot write {self.target or 'standard output'}: "
-                             f"{error.strerror or message}", exit_code=ExitCode.FAILURE) from None
+            reason = error.strerror or message.split(" (os error ")[0]   # without Rust's errno
+            raise AdiffError("file", f"cannot write {self.target or 'standard output'}: {reason}",
+                             exit_code=ExitCode.FAILURE) from None
         self.rows += frame.height
 
     def _csv(self, frame) -> None:
@@ -481,8 +489,10 @@ class Writer:
         self.stream.flush()
         if self.temporary is not None:
             self.stream.close()
-            os.replace(self.temporary, self.target)
+            os.replace(self.temporary, self._path)
             self.temporary = None
+        elif self.stream is not sys.stdout.buffer:
+            self.stream.close()
 
     def abandon(self) -> None:
         """A failed or interrupted run: remove the temporary file, leave the target as it was."""
@@ -496,6 +506,17 @@ class Writer:
             except OSError:
                 pass
             self.temporary = None
+
+
+def _mode_for(path: str) -> int:
+    """The permissions a file written at `path` should have: the old file's,
+    or what `open` would give a new one (mkstemp's are private)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 # ---- the run ------------------------------------------------------------------------
@@ -703,7 +724,7 @@ def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], o
     missing_keep = [name for name in keep if name not in columns]
     if missing_keep:
         raise AdiffError("usage", f"--keep: no column {', '.join(missing_keep)} in the input",
-                         hint=f"the columns are: {', '.join(columns[:20]) or 'none'}")
+                         hint=f"the columns are: {listed(columns)}")
     both = [name for name in inputs if name in columns and name in bindings]
     if both:
         raise AdiffError("usage", f"input {both[0]} is both bound (--{both[0]}) and a column of the input",
@@ -714,7 +735,7 @@ def _check_columns(columns: Optional[list], inputs: list, keep: Sequence[str], o
         plural = "s" if len(missing) > 1 else ""
         raise AdiffError("unbound", f"no column, binding or default for input{plural} {', '.join(missing[:5])}"
                          + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
-                         hint=f"the columns are: {', '.join(columns[:20]) or 'none'}; "
+                         hint=f"the columns are: {listed(columns)}; "
                               f"or bind a constant with --{missing[0]} 1")
 
 

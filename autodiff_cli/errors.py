@@ -73,6 +73,21 @@ def shorten(text: str, width: int = 24) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def strict_failure(messages: list) -> "AdiffError":
+    """--strict: the warnings (the first three) as one failure, exit 1."""
+    shown = messages[:3] + ([f"and {len(messages) - 3} more warnings"] if len(messages) > 3 else [])
+    return AdiffError("strict", "; ".join(shown), hint="--strict makes every warning a failure",
+                      exit_code=ExitCode.FAILURE)
+
+
+def listed(names, limit: int = 20) -> str:
+    """Names for a message: a few, each short and printable (a file's header
+    can be anything), or "none"."""
+    shown = ["".join(c if c.isprintable() else "?" for c in shorten(str(name))) for name in names[:limit]]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(shown) + more if shown else "none"
+
+
 def _fit(text: str, width: int = 86) -> str:
     """Lines of at most `width` characters where the text allows, so that
     with a prefix such as "adiff: error: " an error stays within 100 columns.

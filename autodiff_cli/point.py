@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from . import edge
 from .arguments import Arguments
-from .errors import AdiffError, ExitCode
+from .errors import ExitCode, strict_failure
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,11 +70,7 @@ def prepare(arguments: Arguments, options: Options,
     edge.check_wrt(graph, wanted)
     trace = evaluate(graph, bindings)
     if options.strict and trace.warnings:
-        listed = [w.message for w in trace.warnings[:3]]
-        if len(trace.warnings) > 3:
-            listed.append(f"and {len(trace.warnings) - 3} more warnings")
-        raise AdiffError("strict", "; ".join(listed),
-                         hint="--strict makes every warning a failure", exit_code=ExitCode.FAILURE)
+        raise strict_failure([w.message for w in trace.warnings])
     return trace, shown, wanted
 
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from .array_ops import (ARRAY_DOMAIN, ARRAY_FORWARD, ARRAY_KINK, ARRAY_MASK, ARRAY_PARTIALS,
                         CONSTANT_PARTIALS)
-from .errors import AdiffError, ExitCode
+from .errors import AdiffError, listed, strict_failure
 from .evaluator import _fmt, describe
 from .graph import CONST, VAR, Graph
 from .ops import OPS
@@ -253,7 +253,7 @@ class Vectorized:
             plural = "s" if len(missing) > 1 else ""
             raise AdiffError("unbound", f"no column, binding or default for input{plural} "
                              f"{', '.join(missing[:5])}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
-                             hint=f"the columns are: {', '.join(there[:20]) or 'none'}; "
+                             hint=f"the columns are: {listed(there)}; "
                                   f"or bind a constant with --{missing[0]} 1")
         lengths = {len(v) for v in found.values() if isinstance(v, np.ndarray)}
         if len(lengths) > 1:
@@ -483,11 +483,7 @@ class Vectorized:
     def check_strict(self) -> None:
         """--strict: any warning is a failure (exit 1)."""
         if len(self.warnings):
-            listed = [w.message for w in list(self.warnings)[:3]]
-            if len(self.warnings) > 3:
-                listed.append(f"and {len(self.warnings) - 3} more warnings")
-            raise AdiffError("strict", "; ".join(listed), hint="--strict makes every warning a failure",
-                             exit_code=ExitCode.FAILURE)
+            raise strict_failure([w.message for w in self.warnings])
 
 
 def _full(v, rows: int):

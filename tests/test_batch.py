@@ -373,6 +373,24 @@ def test_a_second_ctrl_c_does_not_stop_the_cleanup(tmp_path, monkeypatch):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_file_that_is_no_table_gets_a_short_printable_message(tmp_path):
+    (tmp_path / "noise.csv").write_bytes(bytes(range(256)) * 8 + b"\n1\n")
+    out = run("batch", "x*w", "noise.csv", cwd=tmp_path)
+    assert out.exit_code == 2
+    assert out.stderr.startswith("adiff: error: "), out.stderr
+    assert all(c.isprintable() or c == "\n" for c in out.stderr), out.stderr
+    assert len(out.stderr) < 600
+
+
+def test_a_full_disk_is_a_clear_failure(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full (Linux)")
+    write_csv(tmp_path / "in.csv", points(10))
+    out = run("batch", "x*w", str(tmp_path / "in.csv"), "-o", "/dev/full", "--out-format", "csv")
+    assert out.exit_code == 1
+    assert out.stderr.startswith("adiff: error: cannot write /dev/full: No space left on device\n"), out.stderr
+
+
 def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path):
     write_csv(tmp_path / "in.csv", points(50_000))
     process = subprocess.Popen([*ADIFF, "batch", "x*w", str(tmp_path / "in.csv")], stdout=subprocess.PIPE,
@@ -382,6 +400,48 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path):
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 1, stderr
     assert b"Traceback" not in stderr and b"internal error" not in stderr, stderr
+
+
+def test_a_pipe_or_device_as_output_is_written_to_never_replaced(tmp_path):
+    """`-o /dev/null` or a named pipe: replacing it (as root) would put a file
+    in its place.  A FIFO stands in for the device here."""
+    import stat
+    import threading
+
+    write_csv(tmp_path / "in.csv", {"x": [1.5, 2.0], "w": [2.0, -1.0]})
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    out = run("batch", "x*w", "in.csv", "-o", "pipe.csv", cwd=tmp_path)
+    reader.join(timeout=60)
+    assert out.exit_code == 0, out.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [row["value"] for row in read_csv(received[0].decode())] == ["3.0", "-2.0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "pipe.csv"]
+
+
+def test_the_output_keeps_a_link_and_has_the_permissions_a_new_or_old_file_would(tmp_path):
+    write_csv(tmp_path / "in.csv", {"x": [1.0], "w": [2.0]})
+    umask = os.umask(0o022)
+    try:
+        out = run("batch", "x*w", "in.csv", "-o", "new.csv", cwd=tmp_path)
+        assert out.exit_code == 0, out.stderr
+        assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644
+        old = tmp_path / "old.csv"
+        old.write_text("old\n")
+        old.chmod(0o640)
+        (tmp_path / "data").mkdir()
+        real = tmp_path / "data" / "real.csv"
+        real.write_text("old\n")
+        (tmp_path / "link.csv").symlink_to(real)
+        for target in ("old.csv", "link.csv"):
+            assert run("batch", "x*w", "in.csv", "-o", target, cwd=tmp_path).exit_code == 0
+        assert old.stat().st_mode & 0o777 == 0o640 and old.read_text().startswith("x,w,value")
+        assert (tmp_path / "link.csv").is_symlink() and real.read_text().startswith("x,w,value")
+    finally:
+        os.umask(umask)
 
 
 def test_dask_engine_on_a_local_cluster_matches_the_single_machine_output(tmp_path):

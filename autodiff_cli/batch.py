@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping, Optional, Sequence
 
-from .errors import AdiffError, ExitCode, listed
+from .errors import AdiffError, ExitCode, listed, shorten
 from .graph import Graph
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -68,6 +68,7 @@ class Reader:
         self.chunk_rows = chunk_rows
         self.numeric = list(numeric)   # the columns that must hold numbers (the inputs present)
         self.columns: list[str] = []
+        self.repeated: list[str] = []     # header names given more than once
         self.total: Optional[int] = None   # bytes or rows, for the progress bar
         self.where = "standard input" if source == "-" else source
         self._open()
@@ -99,6 +100,11 @@ class Reader:
             if self._header:
                 import polars as pl
                 self.columns = pl.read_csv(io.BytesIO(self._header), infer_schema=False).columns
+                # a name given twice, which Polars renames (x, x_duplicated_0): which one is meant?
+                import collections
+                import csv
+                names = next(csv.reader([self._header.decode("utf-8", "replace")]), [])
+                self.repeated = [name for name, count in collections.Counter(names).items() if count > 1]
         else:
             self._line = 1
 
@@ -554,6 +560,11 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
     inputs = list(graph.inputs)
     summary = Summary()
     reader = Reader(source, in_fmt, chunk_rows, inputs)
+    clash = [name for name in reader.repeated if name in inputs or name in keep]
+    if clash:
+        reader.close()
+        raise AdiffError("data", f"{reader.where}: the header names column {shorten(clash[0])} more than once",
+                         hint="rename one of them: adiff cannot tell which one is meant")
     reader.set_numeric(inputs)
     chunks = Ahead(reader.chunks())   # reading starts now, while NumPy loads
     writer = program = None

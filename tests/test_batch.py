@@ -382,6 +382,17 @@ def test_a_file_that_is_no_table_gets_a_short_printable_message(tmp_path):
     assert len(out.stderr) < 600
 
 
+def test_an_input_or_kept_column_named_twice_is_an_error(tmp_path):
+    (tmp_path / "in.csv").write_text('x,"x",w,id,id\n1,2,3,a,b\n')
+    for words in (["x*w"], ["w*2", "--keep", "id"]):
+        out = run("batch", *words, "in.csv", cwd=tmp_path)
+        assert out.exit_code == 2, out.stdout
+        name = "x" if words[0] == "x*w" else "id"
+        assert f"in.csv: the header names column {name} more than once" in out.stderr
+    out = run("batch", "w*2", "in.csv", cwd=tmp_path)   # repeated, but neither input nor kept
+    assert out.exit_code == 0 and read_csv(out.stdout)[0]["value"] == "6.0"
+
+
 def test_a_full_disk_is_a_clear_failure(tmp_path):
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full (Linux)")

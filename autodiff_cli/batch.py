@@ -31,7 +31,7 @@ from .graph import Graph
 FORMATS = ("csv", "jsonl", "parquet")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
               ".parquet": "parquet", ".pq": "parquet"}
-CHUNK_ROWS = 262_144
+CHUNK_ROWS = 131_072   # measured: at 10^6 rows, reading and writing overlap best near this
 
 
 def format_of(path: Optional[str], given: Optional[str], what: str) -> str:

@@ -65,7 +65,7 @@ def batch_command(
                                                 help="Write counts, timings and warnings as JSON to FILE."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no warnings on standard error."),
     chunk_rows: int = typer.Option(CHUNK_ROWS, "--chunk-rows", metavar="N", show_default=False,
-                                   help="Rows read, computed and written at a time (default 262,144)."),
+                                   help="Rows read, computed and written at a time (default 131,072)."),
     engine: str = typer.Option("local", "--engine", metavar="local|dask",
                                help="local (the default) or dask: INPUT is then a glob of CSV or "
                                     "Parquet files and -o a folder of parts."),

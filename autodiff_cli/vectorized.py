@@ -9,7 +9,9 @@ is what `jax.jit(jax.vmap(jax.value_and_grad(f)))` does after compiling;
 the speed comes from engineering, not from a compiler:
 
 - rows are taken in blocks sized so that a block's live arrays stay in the
-  cache (and memory is bounded for graphs of 10^5 nodes);
+  cache (and memory is bounded for graphs of 10^5 nodes); for small graphs,
+  long runs of rows are shared between the cores, each computing its part
+  at once (NumPy lets go of Python's lock), as XLA does for JAX;
 - nodes that depend on no input are folded once, with the scalar op table
   (the reference itself), and edges into them carry no gradient;
 - a node's value is dropped as soon as neither the forward pass nor any
@@ -28,7 +30,9 @@ batch -> batch function is what Dask, Spark and Ray map over partitions.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence
 
@@ -41,11 +45,25 @@ from .evaluator import _fmt, describe
 from .graph import CONST, VAR, Graph
 from .ops import OPS
 
-# the largest block: 16,384 rows x 8 bytes is 128 KiB an array, so the few
+# the largest block on one core: 16,384 rows x 8 bytes is 128 KiB an array, so the few
 # arrays a node touches stay in L2 (measured: benchmarks/batch.py)
 BLOCK_ROWS = 16_384
+# on several cores, longer blocks: fewer NumPy calls, so the threads wait less for Python's
+# lock (measured on 2 cores, the seed example: 10-11 ns a point, against 18-28 with 16,384)
+THREADED_BLOCK_ROWS = 131_072
 # the live arrays of one block stay under this many bytes (big graphs get small blocks)
 BLOCK_BYTES = 256 * 2 ** 20
+# rows a core at the least before the rows are shared between cores
+THREAD_ROWS = 65_536
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's share, not the machine's)."""
+    try:
+        return min(8, len(os.sched_getaffinity(0)))
+    except AttributeError:   # pragma: no cover (macOS, Windows)
+        return min(8, os.cpu_count() or 1)
+
 
 # what an op's partials, kinks and masks read: its inputs' values, its own output
 _NEEDS_OUT = {"div", "pow", "tan", "tanh", "exp", "sqrt", "sigmoid"}
@@ -99,6 +117,11 @@ class Warnings:
             warning.first_row = first_row
         warning.count += count
 
+    def merge(self, other: "Warnings") -> None:
+        """Add another's warnings (those of later rows) after these."""
+        for key, warning in other.found.items():
+            self.add(key, warning.count, warning.first_row, lambda w=warning: dataclasses.replace(w, count=0))
+
     def __iter__(self):
         return iter(self.found.values())
 
@@ -123,7 +146,8 @@ class Vectorized:
 
     def __init__(self, graph: Graph, *, bindings: Optional[Mapping[str, float]] = None,
                  wrt: Optional[Sequence[str]] = None, gradient: bool = True,
-                 block_rows: int = BLOCK_ROWS, block_bytes: int = BLOCK_BYTES):
+                 block_rows: Optional[int] = None, block_bytes: int = BLOCK_BYTES,
+                 threads: Optional[int] = None):
         self.graph = graph
         self.bindings = {name: float(v) for name, v in (bindings or {}).items()}
         self.wrt = list(graph.inputs) if wrt is None else list(wrt)
@@ -133,11 +157,11 @@ class Vectorized:
                              hint="its inputs: " + (", ".join(graph.inputs) or "none"))
         self.gradient = gradient
         self.warnings = Warnings()
-        self._prepare(block_rows, block_bytes)
+        self._prepare(block_rows, block_bytes, _cores() if threads is None else threads)
 
     # ---- compiling the graph -------------------------------------------------------
 
-    def _prepare(self, block_rows: int, block_bytes: int) -> None:
+    def _prepare(self, block_rows: Optional[int], block_bytes: int, threads: int) -> None:
         graph = self.graph
         nodes = graph.nodes
         n = len(nodes)
@@ -213,7 +237,13 @@ class Vectorized:
                 self.free_after[last_use[j] if last_use[j] >= 0 else j].append(j)
 
         live_arrays = sum(1 for i in range(n) if needs[i] and live[i] and keep[i]) + len(self.wrt) + 4
-        self.block_rows = max(64, min(block_rows, block_bytes // (8 * max(1, live_arrays))))
+        by_memory = block_bytes // (8 * max(1, live_arrays))
+        # several cores only for graphs small enough that a long block on every core stays
+        # within block_bytes (on big graphs Python's own work per node is what takes the time)
+        self.threads = max(1, threads) if by_memory >= THREADED_BLOCK_ROWS * threads else 1
+        if block_rows is None:
+            block_rows = THREADED_BLOCK_ROWS if self.threads > 1 else BLOCK_ROWS
+        self.block_rows = max(64, min(block_rows, by_memory))
         # specialisations that give the same numbers as the generic rule, faster
         self.square = {i for i in range(n) if nodes[i].op == "pow" and needs[i]
                        and constant[nodes[i].inputs[1]] == 2.0 and not needs[nodes[i].inputs[1]]}
@@ -276,13 +306,31 @@ class Vectorized:
                               lambda h=head, r=reason, i=i: BatchWarning("non-finite", i, h, f": {r}"))
         with np.errstate(all="ignore"):
             self._input_warnings(inputs, rows, first_row)
-            for start in range(0, rows, self.block_rows):
-                stop = min(rows, start + self.block_rows)
-                # a bound input is still differentiated: a column of its value
-                block = {name: (v[start:stop] if isinstance(v, np.ndarray) else np.full(stop - start, v))
-                         for name, v in inputs.items()}
-                self._block(block, stop - start, first_row + start,
-                            [result[name][start:stop] for name in names])
+
+        def part(span: tuple[int, int]) -> Warnings:
+            found = Warnings()
+            with np.errstate(all="ignore"):   # NumPy's error state is each thread's own
+                for start in range(span[0], span[1], self.block_rows):
+                    stop = min(span[1], start + self.block_rows)
+                    # a bound input is still differentiated: a column of its value
+                    block = {name: (v[start:stop] if isinstance(v, np.ndarray) else np.full(stop - start, v))
+                             for name, v in inputs.items()}
+                    self._block(block, stop - start, first_row + start,
+                                [result[name][start:stop] for name in names], found)
+            return found
+
+        # long runs of rows are cut in one part a core, computed at once (NumPy lets go of
+        # Python's lock); the parts' warnings are then added in order, as one pass would
+        workers = min(self.threads, rows // THREAD_ROWS) if self.threads > 1 else 1
+        if workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            size = -(-rows // workers)
+            with ThreadPoolExecutor(workers, thread_name_prefix="adiff-part") as pool:
+                parts = list(pool.map(part, [(start, min(rows, start + size)) for start in range(0, rows, size)]))
+        else:
+            parts = [part((0, rows))]
+        for found in parts:
+            self.warnings.merge(found)
         return result
 
     def _input_warnings(self, inputs: Mapping, rows: int, first_row: int) -> None:
@@ -305,8 +353,9 @@ class Vectorized:
                                   lambda n=name, t=_text(v): BatchWarning("binding", self.graph.inputs[n],
                                                                           f"input {n} is {t}"))
 
-    def _block(self, inputs: Mapping, rows: int, first_row: int, into: list) -> None:
-        """One block of rows, forward then reverse; the output columns are written `into`."""
+    def _block(self, inputs: Mapping, rows: int, first_row: int, into: list, found: Warnings) -> None:
+        """One block of rows, forward then reverse; the output columns are written `into`,
+        the block's warnings to `found`."""
         graph = self.graph
         nodes = graph.nodes
         needs, live, constant = self.needs, self.live, self.constant
@@ -327,21 +376,21 @@ class Vectorized:
                 out = ARRAY_FORWARD[node.op](*args)
             values[i] = out
             if node.op not in _FINITE and not _all_finite(out):
-                self._forward_warning(i, node.op, args, out, first_row)
+                self._forward_warning(i, node.op, args, out, first_row, found)
             for j in free_after[i]:
                 values[j] = None
         if not self.gradient:
             for target, i in zip(into, self.outputs.values()):
                 target[...] = values[i]
             return
-        grads = self._backward(values, rows, first_row)
+        grads = self._backward(values, rows, first_row, found)
         into[0][...] = values[graph.output]
         for target, name in zip(into[1:], self.wrt):
             g = grads[graph.inputs[name]]
             # + 0.0 turns -0.0 into 0.0, as the scalar pass's 0.0 + contribution does
             np.add(0.0 if g is None else g, 0.0, out=target)
 
-    def _forward_warning(self, i: int, op_name: str, args: list, out, first_row: int) -> None:
+    def _forward_warning(self, i: int, op_name: str, args: list, out, first_row: int, found: Warnings) -> None:
         bad = ~np.isfinite(out)
         for a in args:
             if isinstance(a, np.ndarray):
@@ -368,11 +417,11 @@ class Vectorized:
                 mask = (texts == text) & (reasons == reason)
                 count = int(np.count_nonzero(mask))
                 first = first_row + int(rows[int(np.argmax(mask))])
-                self.warnings.add(("non-finite", i, text, reason), count, first,
-                                  lambda t=text, r=reason: BatchWarning(
-                                      "non-finite", i, f"{describe(graph, i)} is {t}", f": {r}"))
+                found.add(("non-finite", i, text, reason), count, first,
+                          lambda t=text, r=reason: BatchWarning(
+                              "non-finite", i, f"{describe(graph, i)} is {t}", f": {r}"))
 
-    def _backward(self, values: list, rows: int, first_row: int) -> list:
+    def _backward(self, values: list, rows: int, first_row: int, found: Warnings) -> list:
         graph = self.graph
         nodes = graph.nodes
         needs, reached = self.needs, self.reached
@@ -394,7 +443,7 @@ class Vectorized:
             out = values[i]
             kink = ARRAY_KINK.get(op_name)
             if kink is not None:
-                self._kink_warning(i, op_name, args, kink, first_row)
+                self._kink_warning(i, op_name, args, kink, first_row, found)
             fixed = CONSTANT_PARTIALS.get(op_name)
             mask_rule = ARRAY_MASK.get(op_name)
             upstream_finite = None
@@ -430,7 +479,8 @@ class Vectorized:
                         upstream_finite = np.isfinite(upstream)
                     bad = np.broadcast_to(~np.isfinite(contribution) & upstream_finite, (rows,))
                     if bad.any():
-                        self._gradient_warning(i, j, bad, np.broadcast_to(contribution, (rows,)), first_row)
+                        self._gradient_warning(i, j, bad, np.broadcast_to(contribution, (rows,)), first_row,
+                                               found)
                 # accumulate, in the scalar pass's order
                 g = grads[j]
                 if g is None:
@@ -448,20 +498,20 @@ class Vectorized:
                     owned[j] = isinstance(grads[j], np.ndarray) and grads[j].shape == (rows,)
         return grads
 
-    def _gradient_warning(self, i: int, j: int, bad, contribution, first_row: int) -> None:
+    def _gradient_warning(self, i: int, j: int, bad, contribution, first_row: int, found: Warnings) -> None:
         graph = self.graph
         where = np.flatnonzero(bad)
-        found = contribution[where]
-        for text, mask in (("NaN", found != found), ("inf", found == np.inf), ("-inf", found == -np.inf)):
+        flowing = contribution[where]
+        for text, mask in (("NaN", flowing != flowing), ("inf", flowing == np.inf), ("-inf", flowing == -np.inf)):
             count = int(np.count_nonzero(mask))
             if count:
                 first = first_row + int(where[int(np.argmax(mask))])
-                self.warnings.add(("gradient", i, j, text), count, first,
-                                  lambda t=text: BatchWarning(
-                                      "gradient", j, f"{describe(graph, i)}: the gradient flowing to "
-                                      f"{describe(graph, j)} is {t}"))
+                found.add(("gradient", i, j, text), count, first,
+                          lambda t=text: BatchWarning(
+                              "gradient", j, f"{describe(graph, i)}: the gradient flowing to "
+                              f"{describe(graph, j)} is {t}"))
 
-    def _kink_warning(self, i: int, op_name: str, args: list, kink, first_row: int) -> None:
+    def _kink_warning(self, i: int, op_name: str, args: list, kink, first_row: int, found: Warnings) -> None:
         at = kink(*args)
         if not np.any(at):
             return
@@ -478,7 +528,7 @@ class Vectorized:
             return BatchWarning("kink", i, f"{describe(graph, i)}: {op_name} is not differentiable",
                                 f"; adiff takes its local derivative there as {used}, as PyTorch does",
                                 detail=f", at {', '.join(_fmt(a) for a in point)}")
-        self.warnings.add(("kink", i), count, first_row + row, make)
+        found.add(("kink", i), count, first_row + row, make)
 
     def check_strict(self) -> None:
         """--strict: any warning is a failure (exit 1)."""

@@ -179,6 +179,31 @@ def test_blocks_and_bindings_do_not_change_the_numbers():
         assert whole["grad_b"][r] == trace.gradient()["b"]
 
 
+def test_rows_shared_between_cores_give_the_same_numbers_and_warnings(monkeypatch):
+    """Parts of the rows computed on several threads: every number, and every
+    warning with its count, first row and place in the list, as one pass gives."""
+    import autodiff_cli.vectorized as vectorized
+
+    monkeypatch.setattr(vectorized, "THREAD_ROWS", 1000)
+    graph = parse("a = log(x)\nb = sqrt(w - 1)\nabs(x - y) * a + max(w, y) / x + b")
+    rng = np.random.default_rng(3)
+    n = 20_000
+    columns = {name: rng.normal(size=n) for name in "xwy"}
+    for name, rows in (("x", [5, 7_000, 19_999]), ("w", [6_001, 13_000])):
+        columns[name][rows] = 0.0          # log of zero, division by zero
+    columns["y"][[300, 12_345]] = columns["x"][[300, 12_345]]   # abs at its kink
+    columns["y"][17_000] = columns["w"][17_000]                 # max at a tie
+    one = Vectorized(graph, threads=1, block_rows=512)
+    many = Vectorized(graph, threads=4, block_rows=512)
+    assert one.threads == 1 and many.threads == 4
+    first, second = one(columns), many(columns)
+    for name in first:
+        assert np.array_equal(first[name], second[name], equal_nan=True), name
+        assert np.array_equal(np.signbit(first[name]), np.signbit(second[name])), name
+    assert [w.message for w in many.warnings] == [w.message for w in one.warnings]
+    assert len(one.warnings) >= 5   # log's NaN and -inf, sqrt's NaN, the kink, the tie
+
+
 def test_wrt_limits_the_gradient_columns_and_missing_inputs_are_named():
     f = vectorize("x*w + b", wrt=["w"], bindings={"b": 1})
     assert f.columns == ["value", "grad_w"]

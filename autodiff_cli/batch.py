@@ -55,7 +55,6 @@ def format_of(path: Optional[str], given: Optional[str], what: str) -> str:
 class Chunk:
     frame: object            # a polars DataFrame: the input's columns for these rows
     first_row: int           # 1-based number of the chunk's first data row
-    lines: Optional[list]    # each row's line in the file (CSV, JSONL), for messages
     progress: int = 0        # bytes (or rows, for Parquet) consumed so far
 
 
@@ -153,21 +152,21 @@ class Reader:
                     frame = frame.to_frame()
                 self._check_parquet(frame, row)
                 read += frame.height
-                yield Chunk(frame, row, None, read)
+                yield Chunk(frame, row, read)
                 row += frame.height
             return
         if self.fmt == "csv" and not self._header:
             return
         line = self._line
         for data in self._blocks():
-            frame, numbers, lines = self._parsed(data, line)
+            frame, lines = self._parsed(data, line)
             line += lines
             if frame is not None:
-                yield Chunk(frame, row, numbers, self._consumed)
+                yield Chunk(frame, row, self._consumed)
                 row += frame.height
 
     def _parsed(self, data: bytes, first: int):
-        """The block's rows, each row's line, and how many lines the block has.
+        """The block's rows, and how many lines the block has.
 
         A CSV block without a quote has a line per row (a blank line is a row
         of nulls to Polars), so its lines need no counting; a JSONL block, or
@@ -179,18 +178,18 @@ class Reader:
         if self.fmt == "csv" and b'"' not in data:
             frame = parse(data, None, first_try=True)
             if frame is not None:
-                return frame, range(first, first + frame.height), frame.height
+                return frame, frame.height
         count = data.count(b"\n")
         numbers = range(first, first + count)
         frame = parse(data, numbers, first_try=True)
         if frame is not None:
-            return frame, numbers, count
+            return frame, count
         lines = data.splitlines(keepends=True)
         kept = [(text, number) for text, number in zip(lines, numbers) if text.strip()]
         if not kept:
-            return None, numbers, count
+            return None, count
         data, numbers = b"".join(text for text, _ in kept), [number for _, number in kept]
-        return parse(data, numbers, first_try=False), numbers, count
+        return parse(data, numbers, first_try=False), count
 
     # CSV: the numeric columns as Float64, the rest as text (kept as written)
     def _parse_csv(self, lines: bytes, numbers: Optional[Sequence[int]], first_try: bool):

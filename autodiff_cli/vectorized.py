@@ -30,10 +30,9 @@ batch -> batch function is what Dask, Spark and Ray map over partitions.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -120,7 +119,7 @@ class Warnings:
     def merge(self, other: "Warnings") -> None:
         """Add another's warnings (those of later rows) after these."""
         for key, warning in other.found.items():
-            self.add(key, warning.count, warning.first_row, lambda w=warning: dataclasses.replace(w, count=0))
+            self.add(key, warning.count, warning.first_row, lambda w=warning: replace(w, count=0))
 
     def __iter__(self):
         return iter(self.found.values())

@@ -643,12 +643,16 @@ def _interrupted_once():
     """Ctrl-C stops the run once.  A second one (an impatient user; `timeout`,
     which signals twice) must not stop the cleanup that removes the
     temporary output file, so while the run is on, only the first SIGINT
-    raises.  Only from the main thread, and only over Python's own handler."""
+    raises, whatever handler was there before (Python's own, the system's
+    default, a library's), and that handler is put back afterwards.  Only in
+    the main thread, where Python runs handlers; and a run started with
+    SIGINT ignored (a background job of a script) keeps ignoring it, as
+    Unix programs do."""
     import signal
     import threading
 
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
         yield
         return
     raised = []
@@ -662,7 +666,7 @@ def _interrupted_once():
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 class Ahead:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -44,6 +45,15 @@ def cli(*args: str, input: str | bytes | None = None, env: dict | None = None,
             sys.stderr.flush()
         out, err = stdout.getvalue(), stderr.getvalue()
     return Outcome(code, *(text.decode("utf-8", "replace").replace("\r\n", "\n") for text in (out, err)))
+
+
+def interruptible(*args, **kwargs) -> subprocess.Popen:
+    """subprocess.Popen for a test that presses Ctrl-C (sends SIGINT): the
+    child takes SIGINT as it would from a terminal even when the test run
+    itself was started with it ignored (a background job of a script:
+    `pytest &` in a non-interactive shell), which children inherit."""
+    return subprocess.Popen(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            **kwargs)
 
 
 def run(*args: str, input: bytes | str | None = None, env: dict | None = None,

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from support import ADIFF, ROOT, cli, run
+from support import ADIFF, ROOT, cli, interruptible, run
 
 SEED = "(x*w+b-y)^2"
 
@@ -331,7 +331,7 @@ def test_standard_input_and_the_program_from_a_file(tmp_path):
 
 def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
     target = tmp_path / "out.csv"
-    process = subprocess.Popen([*ADIFF, "batch", "x*2", "-", "-o", str(target), "--chunk-rows", "1"],
+    process = interruptible([*ADIFF, "batch", "x*2", "-", "-o", str(target), "--chunk-rows", "1"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write(b"x\n1\n2\n")
     process.stdin.flush()
@@ -346,16 +346,15 @@ def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_second_ctrl_c_does_not_stop_the_cleanup(tmp_path, monkeypatch):
-    """The first Ctrl-C stops the run; a second, arriving while the temporary
-    file is being removed (`timeout` signals twice; people press twice), must
-    not leave it behind."""
+def _press_ctrl_c_twice(monkeypatch):
+    """Vectorized.run pressed Ctrl-C once (mid-run), Writer.abandon a second
+    time (as the cleanup starts)."""
     from autodiff_cli import batch
-    from autodiff_cli.parser import parse
     from autodiff_cli.vectorized import Vectorized
 
     def interrupted_run(self, *args, **kwargs):
         signal.raise_signal(signal.SIGINT)          # the first Ctrl-C, mid-run
+        raise AssertionError("the first Ctrl-C did not stop the run")
     abandon = batch.Writer.abandon
 
     def abandon_pressed_again(self):
@@ -363,6 +362,39 @@ def test_a_second_ctrl_c_does_not_stop_the_cleanup(tmp_path, monkeypatch):
         abandon(self)
     monkeypatch.setattr(Vectorized, "run", interrupted_run)
     monkeypatch.setattr(batch.Writer, "abandon", abandon_pressed_again)
+
+
+@pytest.fixture
+def sigint_handler():
+    """Sets the SIGINT handler a test asks for, and puts back whatever the
+    test run had (which may be anything: `pytest &` from a script starts
+    with SIGINT ignored)."""
+    before = signal.getsignal(signal.SIGINT)
+    yield lambda handler: signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGINT, before)
+
+
+def _library_handler(signum, frame):
+    """A handler some library installed, which does not raise."""
+    _library_handler.calls += 1
+
+
+_library_handler.calls = 0
+
+
+@pytest.mark.parametrize("handler", [signal.default_int_handler, _library_handler],
+                         ids=["python's own", "a library's"])
+def test_a_second_ctrl_c_does_not_stop_the_cleanup(tmp_path, monkeypatch, sigint_handler, handler):
+    """The first Ctrl-C stops the run, whatever SIGINT handler was there; a
+    second, arriving while the temporary file is being removed (`timeout`
+    signals twice; people press twice), must not leave it behind; the handler
+    that was there is put back."""
+    from autodiff_cli import batch
+    from autodiff_cli.parser import parse
+
+    sigint_handler(handler)
+    _press_ctrl_c_twice(monkeypatch)
+    calls = _library_handler.calls
     write_csv(tmp_path / "in.csv", points(20))
     target = tmp_path / "out.csv"
     target.write_text("the old results\n")
@@ -370,7 +402,24 @@ def test_a_second_ctrl_c_does_not_stop_the_cleanup(tmp_path, monkeypatch):
         batch.run(parse("x*w"), str(tmp_path / "in.csv"), str(target))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
     assert target.read_text() == "the old results\n"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert _library_handler.calls == calls           # the run's own handler took both
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path, sigint_handler):
+    """A background job of a script starts with SIGINT ignored; batch leaves
+    it so, as Unix programs do, and finishes its run."""
+    from autodiff_cli import batch
+    from autodiff_cli.parser import parse
+
+    sigint_handler(signal.SIG_IGN)
+    write_csv(tmp_path / "in.csv", points(20))
+    with batch._interrupted_once():
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        signal.raise_signal(signal.SIGINT)
+    batch.run(parse("x*w"), str(tmp_path / "in.csv"), str(tmp_path / "out.csv"))
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 21
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
 
 def test_a_file_that_is_no_table_gets_a_short_printable_message(tmp_path):

@@ -19,7 +19,7 @@ import pytest
 
 import autodiff_cli
 from autodiff_cli import AdiffError
-from support import ADIFF, cli, run
+from support import ADIFF, cli, interruptible, run
 
 inf, nan = math.inf, math.nan
 
@@ -503,7 +503,7 @@ def test_an_unreadable_file_is_a_clear_error(tmp_path):
 
 
 def test_ctrl_c_during_a_long_evaluation_exits_130_with_one_line(big_program):
-    process = subprocess.Popen([*ADIFF, "eval", "-f", str(big_program), "--x", "1", "--w", "2",
+    process = interruptible([*ADIFF, "eval", "-f", str(big_program), "--x", "1", "--w", "2",
                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env={**os.environ, "NO_COLOR": "1"})
     time.sleep(1.5)  # past start-up, into parsing or evaluation (not a timing assertion)

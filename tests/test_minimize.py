@@ -17,7 +17,7 @@ import pytest
 from autodiff_cli import optimize
 from autodiff_cli.parser import parse
 
-from support import ADIFF, ROOT, cli
+from support import ADIFF, ROOT, cli, interruptible
 
 ROSENBROCK = "(1-x)^2 + 100*(y-x^2)^2"
 TWO_LAYER = str(ROOT / "samples" / "two_layer.adiff")
@@ -274,7 +274,7 @@ def test_an_interrupted_run_returns_the_best_point(monkeypatch, method):
 def test_ctrl_c_prints_the_best_point_and_exits_130(tmp_path):
     trace = tmp_path / "run.jsonl"
     env = {**os.environ, "NO_COLOR": "1"}
-    process = subprocess.Popen([*ADIFF, "minimize", "x^2", "--x", "1", "--method", "gd", "--lr", "1e-9",
+    process = interruptible([*ADIFF, "minimize", "x^2", "--x", "1", "--method", "gd", "--lr", "1e-9",
                                 "--steps", "1000000000", "--trace", str(trace), "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60

@@ -92,9 +92,12 @@ def _fit(text: str, width: int = 86) -> str:
     """Lines of at most `width` characters where the text allows, so that
     with a prefix such as "adiff: error: " an error stays within 100 columns.
 
-    Breaks only between clauses (after ': ' or '; '), never inside one: a
-    path or a quoted name stays whole, and so does a phrase a script may
-    look for.  The position ("line 3, column 7:") stays with what follows.
+    Breaks between clauses (after ': ' or '; ') where it can: a path or a
+    quoted name stays whole, and so does a phrase a script may look for.
+    The position ("line 3, column 7:") stays with what follows.  Only a
+    clause longer than a line (a character's long Unicode name, a long
+    path) is broken inside, at spaces, and a word longer than a line is cut:
+    every line is bounded, whatever the input.
     """
     if len(text) <= width:
         return text
@@ -112,4 +115,9 @@ def _fit(text: str, width: int = 86) -> str:
                 lines.append(line)
                 line = "  " + clause
         lines.append(line)
+    if any(len(line) > width for line in lines):
+        import textwrap
+        lines = [part for line in lines
+                 for part in (textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
+                              if len(line) > width else [line])]
     return "\n".join(lines)

@@ -193,3 +193,38 @@ def test_running_out_of_memory_is_a_clear_failure(monkeypatch):
     assert outcome.exit_code == 1
     assert json.loads(outcome.stdout)["error"]["kind"] == "too_large"
     assert outcome.stderr.startswith("adiff: error: out of memory")
+
+
+def _longest_named_characters(count: int) -> list:
+    import unicodedata
+    named = (chr(code) for code in range(0x110000)
+             if unicodedata.name(chr(code), "") and not ("a" + chr(code)).isidentifier())
+    return sorted(named, key=lambda char: -len(unicodedata.name(char)))[:count]
+
+
+@pytest.mark.parametrize("where", ["{}", "x + {}", "x = 1\ny = sin(x) * {} + 2", "{}" + " + x" * 40])
+def test_every_message_line_is_bounded_whatever_the_character(where):
+    """An unexpected character (one no name can hold) is named by its Unicode
+    name, and the longest
+    names run past a line: each line of every message stays within 100
+    columns (with the "adiff: error: " prefix), the name unbroken in the JSON."""
+    import autodiff_cli
+    import unicodedata
+    for char in _longest_named_characters(40):
+        program = where.format(char)
+        with pytest.raises(autodiff_cli.AdiffError) as caught:
+            autodiff_cli.evaluate(program, x=1)
+        lines = str(caught.value).split("\n")
+        assert all(len("adiff: error: " + line) <= 100 for line in lines), lines
+        assert unicodedata.name(char) in " ".join(" ".join(lines).split())
+        outcome = cli("eval", program, "--x", "1")
+        assert outcome.exit_code == 2 and all(len(line) <= 100 for line in outcome.stderr.splitlines())
+        assert unicodedata.name(char) in caught.value.message
+
+
+def test_a_long_hint_or_clause_is_wrapped_at_spaces():
+    from autodiff_cli.errors import AdiffError
+    error = AdiffError("usage", "a clause " * 30, hint="and a hint " * 30)
+    lines = str(error).split("\n")
+    assert all(len(line) <= 86 for line in lines), lines
+    assert " ".join(" ".join(lines).split()) == " ".join(("a clause " * 30 + "and a hint " * 30).split())

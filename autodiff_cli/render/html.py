@@ -106,7 +106,7 @@ def steps(explanation: Explanation, program: str, warnings=()) -> list[dict]:
             step["detail"] = [
                 f"upstream ∂{top}/∂{names[z]} = {_shown(upstream)}",
                 f"× local {item['local_symbol']} = "
-                + (_shown(local) if item["formula"] == _shown(local) else f"{item['formula']} = {_shown(local)}"),
+                + " = ".join(dict.fromkeys((item["formula"], item["substituted"], _shown(local)))),
                 f"= contribution {_shown(contribution)} to ∂{top}/∂{below}"]
             if item["fork"]:
                 parts = so_far.setdefault(u, [])

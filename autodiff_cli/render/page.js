@@ -63,35 +63,45 @@
     return total;
   }
   function placeLabel(e, others) {
-    // along the edge, either side, near first: the first spot that covers nothing, else the least covered
+    // beside the edge (along it, either side, nearest first), else anywhere near its middle:
+    // the first spot that covers nothing, else the least covered
     var path = e.querySelector("path"), label = labelOf(e), length = path.getTotalLength();
-    var best = null;
-    var spots = [0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9], offsets = [11, 24, 40, 60, 85];
-    for (var d = 0; d < offsets.length && !(best && best.cost === 0); d++) {
-      for (var i = 0; i < spots.length && !(best && best.cost === 0); i++) {
-        for (var side = 1; side >= -1; side -= 2) {
-          var at = length * spots[i], p = path.getPointAtLength(at);
-          var a = path.getPointAtLength(Math.max(0, at - 2)), b = path.getPointAtLength(Math.min(length, at + 2));
-          var dx = b.x - a.x, dy = b.y - a.y, norm = Math.sqrt(dx * dx + dy * dy) || 1;
-          var nx = dy / norm, ny = -dx / norm;
-          if (ny > 0) { nx = -nx; ny = -ny; }     // side 1: above the line
-          nx *= side; ny *= side;
-          var off = offsets[d];
-          var anchor = nx < -0.3 ? "end" : nx > 0.3 ? "start" : "middle";
-          label.setAttribute("x", (p.x + nx * off + (anchor === "end" ? -4 : anchor === "start" ? 4 : 0)).toFixed(1));
-          label.setAttribute("y", (p.y + ny * off).toFixed(1));
-          label.style.textAnchor = anchor;
-          var box = boxOf(label), cost = overlap(box, others);
-          if (!best || cost < best.cost) {
-            best = {cost: cost, x: label.getAttribute("x"), y: label.getAttribute("y"), anchor: anchor, box: box};
-          }
-          if (cost === 0) break;
-        }
+    label.style.textAnchor = "middle";
+    label.setAttribute("x", "0");
+    label.setAttribute("y", "0");
+    var size = boxOf(label), spots = [];
+    [11, 24, 40, 60, 85].forEach(function (off) {
+      [0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9].forEach(function (t) {
+        var at = length * t, p = path.getPointAtLength(at);
+        var a = path.getPointAtLength(Math.max(0, at - 2)), b = path.getPointAtLength(Math.min(length, at + 2));
+        var dx = b.x - a.x, dy = b.y - a.y, norm = Math.sqrt(dx * dx + dy * dy) || 1;
+        var nx = dy / norm, ny = -dx / norm;
+        if (ny > 0) { nx = -nx; ny = -ny; }     // above the line first, then below
+        [1, -1].forEach(function (side) {
+          var sx = nx * side, sy = ny * side, anchor = sx < -0.3 ? "end" : sx > 0.3 ? "start" : "middle";
+          spots.push({x: p.x + sx * off + (anchor === "end" ? -4 : anchor === "start" ? 4 : 0),
+                      y: p.y + sy * off, anchor: anchor});
+        });
+      });
+    });
+    var mid = path.getPointAtLength(length / 2), around = [];
+    for (var gx = -8; gx <= 8; gx++) {
+      for (var gy = -14; gy <= 14; gy++) {
+        around.push({x: mid.x + gx * 30, y: mid.y + gy * 14, anchor: "middle", far: gx * gx * 225 + gy * gy * 196});
       }
     }
-    label.setAttribute("x", best.x);
-    label.setAttribute("y", best.y);
-    label.style.textAnchor = best.anchor;
+    around.sort(function (a, b) { return a.far - b.far; });
+    var best = null;
+    spots.concat(around).some(function (spot) {
+      var left = spot.anchor === "middle" ? -size.w / 2 : spot.anchor === "start" ? 0 : -size.w;
+      var box = {x: spot.x + left - 1, y: spot.y + size.y - 1, w: size.w + 2, h: size.h + 2};
+      var cost = overlap(box, others);
+      if (!best || cost < best.cost) best = {cost: cost, spot: spot, box: box};
+      return cost === 0;
+    });
+    label.setAttribute("x", best.spot.x.toFixed(1));
+    label.setAttribute("y", best.spot.y.toFixed(1));
+    label.style.textAnchor = best.spot.anchor;
     label.setAttribute("data-placed", label.textContent);
     return best.box;
   }
@@ -290,7 +300,8 @@
     if (item) {
       var top = item.offsetTop;     // the list is positioned: offsets are within it
       if (top < list.scrollTop || top + item.offsetHeight > list.scrollTop + list.clientHeight) {
-        list.scrollTop = top - list.clientHeight / 3;
+        // a third of the way down, or at the top for a step taller than the rest of the list
+        list.scrollTop = top - Math.max(0, Math.min(list.clientHeight / 3, list.clientHeight - item.offsetHeight));
       }
     }
     if (k === steps.length - 1) pause();

@@ -331,7 +331,8 @@ summed where a value feeds several operations.</p>
 </div>
 <p class="legend"><span class="key input">input</span> <span class="key computed">value</span>
 <span class="key output">output</span> <span class="key op">operation</span>
-<span class="key active">current step</span></p>
+<span class="key active">current step</span>
+<span class="edges-key">A number on an edge is what the gradient gains along it: upstream gradient × local derivative.</span></p>
 </section>
 </main>
 <footer><p>Made by <code>adiff explain --format html</code>; laid out by {"Graphviz" if placement.engine == "graphviz" else "adiff's layered layout"}. Works offline.</p></footer>"""

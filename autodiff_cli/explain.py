@@ -63,6 +63,7 @@ class Edge:
     position: int            # which of z's inputs u is (it matters for x·x)
     upstream: float          # ∂L/∂z
     formula: Term            # ∂z/∂u over names
+    substituted: Term        # the same formula with the names' values in their place
     local: float             # ∂z/∂u, the op table's number
     contribution: float      # upstream · local
     fork: bool               # u gets gradient along more than one edge: this is one part
@@ -262,6 +263,28 @@ def explain(trace: Trace, max_steps: Optional[int] = DEFAULT_MAX_STEPS, digits: 
     return result
 
 
+def substitute(term: Term, values: dict[str, float]) -> Term:
+    """A formula with each name replaced by its value: 1 − t² becomes 1 − 0.76², the local
+    derivative's formula with the numbers it is evaluated at (a loop over the term's nodes:
+    formulas are small, but no walk here recurses)."""
+    done: dict[int, Term] = {}
+    stack = [term]
+    while stack:
+        t = stack[-1]
+        if id(t) in done:
+            stack.pop()
+        elif t.op == "name":
+            done[id(t)] = num(values[t.text]) if t.text in values else t
+            stack.pop()
+        elif t.op == "num" or all(id(a) in done for a in t.args):
+            done[id(t)] = (t if t.is_numeral else num(t.value)) if t.op == "num" else \
+                operation(t.op, *(done[id(a)] for a in t.args))   # pi as its digits
+            stack.pop()
+        else:
+            stack.extend(a for a in t.args if id(a) not in done)
+    return done[id(term)]
+
+
 class _Flow:
     """The edges the gradient flows along, from the output back: exactly
     the ones the evaluator's reverse pass visits, in its order."""
@@ -308,9 +331,10 @@ class _Flow:
         j = node.inputs[k]
         upstream, local = trace.grads[i], self.local(i, k)
         formula = partial(node.op, k, tuple(result.term(a) for a in node.inputs), result.term(i))
+        values = {result.names[a]: trace.values[a] for a in (*node.inputs, i) if result.names[a]}
         kink = op.kink is not None and bool(op.kink(*(trace.values[a] for a in node.inputs)))
-        return Edge(i, j, k, upstream, formula, local, upstream * local,
-                    fork=self.counts[j] > 1, kink=kink)
+        return Edge(i, j, k, upstream, formula, substitute(formula, values), local,
+                    upstream * local, fork=self.counts[j] > 1, kink=kink)
 
     def sum(self, j: int) -> Sum:
         trace = self.trace

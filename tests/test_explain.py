@@ -66,7 +66,7 @@ def test_seed_text_reproduces_the_article_trace(run_cli):
     assert "  p = x · w = 2 · 3 = 6" in out
     assert "  ∂L/∂L = 1" in out
     # the local derivative at the output's step is written over the operation (issue 10)
-    assert "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4" in out
+    assert "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 1 · (2 · 2) = 4" in out
     assert "∂L/∂L · ∂L/∂d" not in out
     assert "∂L/∂y = ∂L/∂d · ∂d/∂y = 4 · (−1) = −4" in out
     assert "∂L/∂x = ∂L/∂p · ∂p/∂x = 4 · w = 4 · 3 = 12" in out
@@ -120,7 +120,7 @@ def test_seed_latex(run_cli):
     assert out.count(r"\begin{align*}") == out.count(r"\end{align*}") == 3
     assert out.count("{") == out.count("}")
     assert r"\frac{\partial L}{\partial d} &= \frac{\partial L}{\partial L} \cdot " \
-           r"\frac{\partial \left(d^{2}\right)}{\partial d} = 1 \cdot 2d = 4" in out
+           r"\frac{\partial \left(d^{2}\right)}{\partial d} = 1 \cdot 2d = 1 \cdot \left(2 \cdot 2\right) = 4" in out
     assert r"p &= x \cdot w = 2 \cdot 3 = 6" in out
     edges = re.findall(r"\\frac\{\\partial L\}\{\\partial (\w+)\} &= \\frac.* = (-?\d+)", out)
     assert [(u, float(v)) for u, v in edges] == ARTICLE_TRACE
@@ -169,8 +169,8 @@ def test_fork_within_one_operation_shows_both_paths_and_their_sum(run_cli):
     code, out, err = run_cli("explain", "x*x", "--x", "3")
     assert code == 0, err
     # d(x²)/dx = 2x = 6, each path contributes x = 3
-    assert "∂L/∂x += ∂L/∂L · ∂(x · x)/∂x = 1 · x = 3   (via x · x, left)" in out
-    assert "∂L/∂x += ∂L/∂L · ∂(x · x)/∂x = 1 · x = 3   (via x · x, right)" in out
+    assert "∂L/∂x += ∂L/∂L · ∂(x · x)/∂x = 1 · x = 1 · 3 = 3   (via x · x, left)" in out
+    assert "∂L/∂x += ∂L/∂L · ∂(x · x)/∂x = 1 · x = 1 · 3 = 3   (via x · x, right)" in out
     assert "∂L/∂x = 3 (via x · x, left) + 3 (via x · x, right) = 6" in out
 
 
@@ -313,9 +313,48 @@ def test_explain_shows_each_functions_local_derivative_as_the_finite_difference(
 
 def test_constant_exponents_read_as_written_by_hand(run_cli):
     _, out, _ = run_cli("explain", "x^3 + y^1 + z^0.5", "--x", "2", "--y", "5", "--z", "4")
-    assert "∂L/∂x = ∂L/∂r₁ · ∂r₁/∂x = 1 · 3x² = 12" in out
+    assert "∂L/∂x = ∂L/∂r₁ · ∂r₁/∂x = 1 · 3x² = 1 · (3 · 2²) = 12" in out
     assert "= 1 · 1 = 1" in out                     # y¹: the partial is 1
-    assert "(0.5 · z^(−0.5)) = 0.25" in out
+    assert "(0.5 · z^(−0.5)) = 1 · (0.5 · 4^(−0.5)) = 0.25" in out
+
+
+# ---- the local derivative with its numbers substituted (issue 20, item 8) -----------------
+
+def test_a_functions_local_derivative_shows_its_formula_then_its_numbers(run_cli):
+    # at t = tanh(a): 1 − t², then 1 − 0.761594², then its value (upstream 3 from t·w)
+    code, out, err = run_cli("explain", "t = tanh(a); L = t*w", "--a", "1", "--w", "3")
+    assert code == 0, err
+    t = math.tanh(1)
+    assert (f"∂L/∂a = ∂L/∂t · ∂t/∂a = 3 · (1 − t²) = 3 · (1 − {t:.6g}²) = 3 · {1 - t * t:.6g}"
+            f" = {3 * (1 - t * t):.6g}") in out
+
+
+OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x*y", "div": "x/y", "pow": "x^y", "neg": "-x"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.callable or n in OPERATORS))
+def test_every_local_derivative_substitutes_numbers_that_give_its_value(run_cli, name):
+    """The substituted formula names no value of the program any more, and as adiff
+    arithmetic it gives the finite-difference partial: the numbers are the right ones."""
+    op = OPS[name]
+    point = {"x": FUNCTIONS_AT.get(name, 0.6), "y": 1.3}
+    program = OPERATORS.get(name) or (f"{name}(x)" if op.arity == 1 else f"{name}(x, y)")
+    args = [a for n in ("x", "y") if n in program.replace("exp", "") for a in (f"--{n}", str(point[n]))]
+    code, out, err = run_cli("explain", program, *args, "--format", "json", "--digits", "17")
+    assert code == 0, err
+    edges = [s for s in strict_json(out)["backward"] if s["kind"] == "edge"]
+    assert edges, name
+    for edge in edges:
+        shown = edge["substituted"]
+        assert not re.search(r"\b[xyL]\b", shown), (name, shown)
+        assert shown in edge["text"], (name, edge["text"])
+        variable = edge["input_name"]
+
+        def f(v):
+            at = dict(point, **{variable: v})
+            return autodiff_cli.evaluate(program, {n: at[n] for n in ("x", "y") if f"--{n}" in args}).value
+        value = autodiff_cli.evaluate(shown.replace("·", "*").replace("−", "-"), {}).value
+        assert close(value, central_difference(f, point[variable])), (name, shown)
 
 
 # ---- long programs, kinks, non-finite values -----------------------------------
@@ -400,3 +439,24 @@ def test_fork_in_latex_keeps_words_out_of_math(run_cli):
     assert r"\underbrace{3}_{\text{via }x \cdot x\text{, left}} + " \
            r"\underbrace{3}_{\text{via }x \cdot x\text{, right}} = 6" in out
     assert r"&\mathrel{+}= " in out
+
+
+# ---- LaTeX names, shared with diff's printer (issue 20, item 7) ---------------------------
+
+def test_explain_latex_spells_names_as_diff_does_and_compiles(run_cli, tmp_path):
+    from test_printing import latex_compiles
+    program = ("E = 0.5*m_0*v^2 + theta_1*omega0 + sigma*Δt + θ₂*x2 + café*ℏ + 中\n"
+               "F = E*E + log2(E) + atan2(E, 2)")
+    bindings = ["--m_0", "2", "--v", "3", "--theta_1", "0.5", "--omega0", "4", "--sigma", "1.5",
+                "--Δt", "0.1", "--θ₂", "2", "--x2", "1", "--café", "1", "--ℏ", "1", "--中", "1"]
+    code, out, err = run_cli("explain", program, *bindings, "--format", "latex")
+    assert code == 0, err
+    for spelled in ("m_{0} &= 2", r"\theta_{1} &= 0.5", r"\omega_{0} &= 4", r"\sigma &= 1.5",
+                    r"\mathit{\Delta t} &= 0.1", r"\theta_{2} &= 2", "x_{2} &= 1",
+                    r"\frac{\partial F}{\partial m_{0}} &="):
+        assert spelled in out, spelled
+    assert r"\mathit{m\_}" not in out and out.isascii()
+    # a cut explanation too: its notes are text, not math
+    code, short, err = run_cli("explain", program, *bindings, "--format", "latex", "--max-steps", "4")
+    assert code == 0, err
+    latex_compiles(tmp_path, [out, short], math_blocks=False)

@@ -35,7 +35,43 @@ def test_dot_has_ellipses_for_values_and_boxes_for_operations(run_cli):
     assert labels["v0"] == "x = 2\\ngrad 12" and labels["v5"] == "y = 5\\ngrad -4"
     assert labels["v8"] == "#8 = 4\\ngrad 1"
     partials = {(a, b): p for a, b, p in arrows}
-    assert partials[("v0", "op2")] == "∂ 3" and partials[("v5", "op6")] == "∂ -1"
+    # each edge says what its number is: the operation's result's partial by this input
+    assert partials[("v0", "op2")] == "∂#2/∂x = 3" and partials[("v5", "op6")] == "∂#6/∂y = -1"
+    assert partials[("v6", "op8")] == "∂#8/∂#6 = 4"
+    assert partials[("v7", "op8")] == ""   # the constant 2 takes no gradient
+
+
+def test_edge_labels_name_the_partial_and_match_finite_differences(run_cli):
+    """Every edge's text in DOT, Mermaid and JSON: ∂(result)/∂(input) = the local partial,
+    the number checked against a central difference of the operation alone."""
+    from autodiff_cli.ops import OPS
+    program = "q = sin(x*w) + x/w; r = q^2 - exp(w)"
+    bindings = ["--x", "0.7", "--w", "1.3"]
+    doc = json.loads(run_cli("graph", program, *bindings, "--format", "json")[1])
+    _, dot_text, _ = run_cli("graph", program, *bindings)
+    _, mermaid_text, _ = run_cli("graph", program, *bindings, "--format", "mermaid")
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    name = {i: n["label"] or f"#{i}" for i, n in nodes.items()}
+    checked = 0
+    for edge in doc["edges"]:
+        if edge["partial"] is None:
+            assert edge["text"] == ""
+            continue
+        source, target = edge["from"], edge["to"]
+        symbol, _, value = edge["text"].partition(" = ")
+        assert symbol == f"∂{name[target]}/∂{name[source]}", edge
+        args = [nodes[j]["value"] for j in nodes[target]["inputs"]]
+
+        def along(v):
+            moved = list(args)
+            moved[edge["position"]] = v
+            return OPS[nodes[target]["op"]].forward(*moved)
+        assert abs(float(value) - central_difference(along, args[edge["position"]])) <= \
+            1e-5 * max(1, abs(float(value))), edge
+        assert f'v{source} -> op{target} [label="{edge["text"]}"];' in dot_text
+        assert f'v{source} -->|"{edge["text"].replace("#", "#35;")}"| op{target}' in mermaid_text
+        checked += 1
+    assert checked == 11
 
 
 def test_dot_without_bindings_draws_the_structure(run_cli):
@@ -100,7 +136,7 @@ def test_mermaid(run_cli):
     assert lines[0] == "flowchart LR"
     assert sum(1 for line in lines if re.match(r"\s+v\d+\(\[", line)) == 4
     assert sum(1 for line in lines if re.match(r"\s+op\d+\[", line)) == 2
-    assert lines.count('  v2 -->|"∂ 3"| op3') == 2
+    assert lines.count('  v2 -->|"∂#35;3/∂#35;2 = 3"| op3') == 2
     assert '#35;2 = 3' in out   # '#' escaped, as Mermaid's entity code
 
 

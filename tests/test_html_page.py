@@ -415,3 +415,107 @@ def test_page_asks_for_nothing_over_the_network(tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["'](?!#)""", text), "no external resource"
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in text
+
+
+# ---- at 1400×900: the current step in view, labels clear of nodes, a wide graph whole --------
+
+def _step_through(watched: Watched, check) -> int:
+    """Press → through every step, calling check(step) at each; returns the number of steps."""
+    last = watched.page.evaluate("JSON.parse(document.getElementById('adiff-steps').textContent).length - 1")
+    for k in range(last + 1):
+        if k:
+            watched.page.keyboard.press("ArrowRight")
+        check(k)
+    return last
+
+
+def test_the_current_step_stays_above_the_fold_at_1400_by_900(browser, tmp_path):
+    watched = Watched(browser, make_page(tmp_path, TWO_LAYER), width=1400, height=900)
+
+    def check(k):
+        where = watched.page.evaluate("""() => {
+            const r = e => { const b = e.getBoundingClientRect(); return [b.top, b.bottom]; };
+            return {line: r(document.getElementById('line')),
+                    item: r(document.querySelector('#steps li[aria-current]')),
+                    list: r(document.getElementById('steps')), height: window.innerHeight};
+        }""")
+        assert 0 <= where["line"][0] and where["line"][1] <= where["height"], (k, where)
+        # the current item is in the list's view: whole, or from its top when it is the taller
+        assert where["list"][0] - 1 <= where["item"][0] and (
+            where["item"][1] <= where["list"][1] + 1 or where["item"][0] <= where["list"][0] + 1), (k, where)
+        assert where["list"][1] <= where["height"], (k, where)   # the list ends above the fold
+    assert _step_through(watched, check) > 50
+    assert watched.errors == []
+    watched.close()
+
+
+LABELS_CLEAR = """() => {
+    const boxes = [], problems = [];
+    const rect = e => { const b = e.getBBox(); return {x: b.x, y: b.y, w: b.width, h: b.height}; };
+    const meets = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    for (const label of document.querySelectorAll('#graph .edge-label')) {
+        if (!label.textContent) continue;
+        const box = rect(label);
+        for (const r of document.querySelectorAll('#graph g.op rect'))
+            if (meets(box, rect(r))) problems.push([label.textContent, 'box', r.parentNode.id]);
+        for (const e of document.querySelectorAll('#graph g.value ellipse')) {
+            const cx = +e.getAttribute('cx'), cy = +e.getAttribute('cy');
+            const rx = +e.getAttribute('rx'), ry = +e.getAttribute('ry');
+            const px = Math.max(box.x, Math.min(cx, box.x + box.w)), py = Math.max(box.y, Math.min(cy, box.y + box.h));
+            if (((px - cx) / rx) ** 2 + ((py - cy) / ry) ** 2 < 1) problems.push([label.textContent, 'node', e.parentNode.id]);
+        }
+        for (const other of boxes) if (meets(box, other)) problems.push([label.textContent, 'label']);
+        boxes.push(box);
+    }
+    return problems;
+}"""
+
+
+@pytest.mark.parametrize("program", [SEED, FORK, TWO_LAYER], ids=["seed", "fork", "two-layer"])
+@pytest.mark.parametrize("hide_graphviz", [False, True], ids=["default", "layered"])
+def test_edge_labels_never_cover_a_node_or_each_other(browser, tmp_path, program, hide_graphviz):
+    watched = Watched(browser, make_page(tmp_path, program, hide_graphviz), width=1400, height=900)
+
+    def check(k):
+        assert watched.page.evaluate(LABELS_CLEAR) == [], k
+    _step_through(watched, check)
+    assert watched.errors == []
+    watched.close()
+
+
+def test_a_wide_graph_can_be_fitted_zoomed_and_dragged(browser, tmp_path):
+    watched = Watched(browser, make_page(tmp_path, TWO_LAYER), width=1400, height=900)
+    page = watched.page
+    geometry = """() => {
+        const s = document.getElementById('scroller'), v = s.getBoundingClientRect();
+        const inside = [...document.querySelectorAll('#graph g.value, #graph g.op')].every(g => {
+            const b = g.getBoundingClientRect();
+            return b.left >= v.left - 1 && b.right <= v.right + 1 && b.top >= v.top - 1 &&
+                   b.bottom <= v.bottom + 1 && b.bottom <= window.innerHeight; });
+        return {inside, width: document.getElementById('graph').getBoundingClientRect().width,
+                left: s.scrollLeft, wider: s.scrollWidth > s.clientWidth + 1};
+    }"""
+    before = page.evaluate(geometry)
+    assert before["wider"] and not before["inside"], "the two-layer network is wider than its frame"
+    page.click("#fit")
+    fitted = page.evaluate(geometry)
+    assert fitted["inside"] and not fitted["wider"], "Fit shows every node at once"
+    page.click("#zoom-in")
+    larger = page.evaluate(geometry)
+    assert larger["width"] == pytest.approx(fitted["width"] * 1.25, rel=0.02)
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    assert page.evaluate(geometry)["wider"]
+    # drag the graph with the mouse: it moves under the pointer
+    box = page.locator("#scroller").bounding_box()
+    start = page.evaluate(geometry)["left"]
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 200, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert page.evaluate(geometry)["left"] == pytest.approx(start + 200, abs=2)
+    page.keyboard.press("-")
+    page.keyboard.press("f")
+    assert page.evaluate(geometry)["inside"]
+    assert watched.errors == []
+    watched.close()

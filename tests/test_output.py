@@ -204,26 +204,26 @@ def test_an_input_output_still_has_gradient_one():
 
 def test_explain_writes_the_output_steps_local_derivative_over_the_operation():
     text = piped("explain", *SEED).stdout
-    assert "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4" in text
+    assert "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 1 · (2 · 2) = 4" in text
     markdown = piped("explain", *SEED, "--format", "markdown").stdout
-    assert "`∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4`" in markdown
+    assert "`∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 1 · (2 · 2) = 4`" in markdown
     latex = piped("explain", *SEED, "--format", "latex").stdout
-    assert r"\frac{\partial \left(d^{2}\right)}{\partial d} = 1 \cdot 2d = 4" in latex
+    assert r"\frac{\partial \left(d^{2}\right)}{\partial d} = 1 \cdot 2d = 1 \cdot \left(2 \cdot 2\right) = 4" in latex
     doc = json.loads(piped("explain", *SEED, "--format", "json").stdout)
     edge = [s for s in doc["backward"] if s["kind"] == "edge"][0]
-    assert edge["text"] == "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 4"
+    assert edge["text"] == "∂L/∂d = ∂L/∂L · ∂(d²)/∂d = 1 · 2d = 1 · (2 · 2) = 4"
     # the article's order and numbers are kept
     assert [s["contribution"] for s in doc["backward"] if s["kind"] == "edge"] == [4, 4, -4, 4, 4, 12, 8]
     assert edge["local_symbol"] == "∂(d²)/∂d"
     page = piped("explain", *SEED, "--format", "html").stdout
-    assert "local ∂(d²)/∂d = 2d = 4" in page
+    assert "local ∂(d²)/∂d = 2d = 2 · 2 = 4" in page
     for output in (text, markdown, latex, json.dumps(doc, ensure_ascii=False), page):
         assert "∂L/∂L · ∂L/∂" not in output and r"\partial L} \cdot \frac{\partial L}" not in output
 
 
 def test_a_named_output_reads_the_same_way():
     text = piped("explain", "p = x*w; loss = p^2", "--x", "2", "--w", "3").stdout
-    assert "∂loss/∂p = ∂loss/∂loss · ∂(p²)/∂p = 1 · 2p = 12" in text
+    assert "∂loss/∂p = ∂loss/∂loss · ∂(p²)/∂p = 1 · 2p = 1 · (2 · 6) = 12" in text
 
 
 # ---- trailing spaces -----------------------------------------------------------------------

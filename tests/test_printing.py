@@ -355,6 +355,62 @@ def test_latex_is_balanced_and_compiles(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:]
 
 
+# LaTeX's Greek letters, written out here (pi is the constant, printed \pi already)
+GREEK_WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma "
+               "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
+               "Omega").split()
+# every Unicode Greek letter (U+0391 to U+03C9, U+03A2 is unassigned), the symbol variants,
+# and other non-ASCII letters a name may hold
+UNICODE_NAMES = [chr(c) for c in range(0x391, 0x3CA) if c != 0x3A2 and chr(c) != "π"] + [
+    "ϑ", "ϕ", "ϖ", "ϵ", "ϱ", "Δt", "café", "ℏ", "ℓ", "中", "𝑥", "Ωₘₐₓ", "ǎ"]
+
+
+def latex_compiles(tmp_path, blocks: list[str], math_blocks: bool = True) -> None:
+    """pdflatex, with amsmath and nothing else: no Unicode set-up at all."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base)")
+    body = "\n".join(f"\\[\n{b}\\]" if math_blocks else b for b in blocks)
+    (tmp_path / "d.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath}\n"
+                                    "\\begin{document}\n" + body + "\n\\end{document}\n")
+    done = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def latex_partial_names(program: str) -> list[str]:
+    r"""The names under \partial in diff's LaTeX of a program: how it spells each input."""
+    latex = render(derivative(program), "latex")
+    return re.findall(r"\\frac\{\\partial f\}\{\\partial (.*?)\} &=", latex)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("m_0", "m_{0}"), ("m₀", "m_{0}"), ("x2", "x_{2}"), ("w12", "w_{12}"), ("x_max", r"x_{\mathit{max}}"),
+    ("x_i_j", "x_{i,j}"), ("v2_a", "v_{2,a}"), ("rate", r"\mathit{rate}"), ("rate_2", r"\mathit{rate}_{2}"),
+    ("theta", r"\theta"), ("theta_1", r"\theta_{1}"), ("omega0", r"\omega_{0}"), ("θ₁", r"\theta_{1}"),
+    ("sigma_x", r"\sigma_{x}"), ("x_theta", r"x_{\theta}"), ("Omega_max", r"\Omega_{\mathit{max}}"),
+    ("thetas", r"\mathit{thetas}"), ("Δt", r"\mathit{\Delta t}")])
+def test_latex_names_read_as_written_by_hand(name, expected):
+    assert latex_partial_names(f"3*{name}*y") == [expected, "y"]
+
+
+@pytest.mark.parametrize("word", GREEK_WORDS)
+def test_latex_greek_names_are_their_letters_also_with_subscripts(word):
+    assert latex_partial_names(f"{word}*{word}_1 + {word}0*y") == [
+        "\\" + word, f"\\{word}_{{1}}", f"\\{word}_{{0}}", "y"]
+
+
+def test_latex_names_stay_distinct_and_compile_without_unicode_set_up(tmp_path):
+    words = [w + s for w in GREEK_WORDS for s in ("", "_1", "0", "_max")]
+    odd = ["x_", "_x", "a__b", "m_0", "m₀", "x2", "x_2"]   # x_, _x, a__b: underscores escaped
+    names = words + UNICODE_NAMES + odd
+    latex = render(derivative(" + ".join(f"{n}*{i + 2}" for i, n in enumerate(names))), "latex")
+    assert latex.isascii()
+    spelled = re.findall(r"\\frac\{\\partial f\}\{\\partial (.*?)\} &=", latex)
+    assert len(spelled) == len(names) == len(set(spelled))   # m_0 beside m₀: m_{0} and m_{0}'
+    latex_compiles(tmp_path, [latex])
+
+
 # ---- deep programs ----------------------------------------------------------------------
 
 def test_a_chain_of_ten_thousand_statements_prints_in_every_format_and_compiles(tmp_path):

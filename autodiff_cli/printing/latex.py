@@ -4,27 +4,131 @@ with pdflatex (amsmath) and renders in MathJax and KaTeX."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Optional
 
-from ..render.explain import latex_escape, name_latex
 from .base import ATOM, MUL, NEG, POW, Expr, Key, Printer, key_counts
 
-_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
+FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
               "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
               "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "log2": r"\log_{2}",
               "log10": r"\log_{10}", "max": r"\max", "min": r"\min"}
 
 
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-          "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-          "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
-          "Omega"}
+# ---- names ----------------------------------------------------------------------
+
+# the Greek letters LaTeX has, by name (theta, omega0 and theta_1 print as \theta, \omega_{0}, \theta_{1})
+GREEK_WORDS = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota
+    kappa lambda mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
+    Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split())
+# Unicode letters with a macro of their own, as unicode-math spells them; the capital Greek
+# letters that look Latin (Α, Β, ...) print as those Latin letters, upright like \Gamma
+_UNICODE = {"ε": r"\varepsilon", "ϵ": r"\epsilon", "φ": r"\varphi", "ϕ": r"\phi",
+            "ϑ": r"\vartheta", "ϖ": r"\varpi", "ϱ": r"\varrho", "ς": r"\varsigma",
+            "ο": "o", "ϰ": r"\kappa", "ℏ": r"\hbar", "ℓ": r"\ell", "ı": r"\imath", "ȷ": r"\jmath",
+            "∂": r"\partial", "∇": r"\nabla"}
+# combining accents (é is e with U+0301) as math accents
+_ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat", "\u0303": r"\tilde",
+            "\u0304": r"\bar", "\u0306": r"\breve", "\u0307": r"\dot", "\u0308": r"\ddot",
+            "\u030c": r"\check", "\u20d7": r"\vec"}
+_SUBSCRIPTS = {chr(0x2080 + d): str(d) for d in range(10)} | dict(zip(
+    "ₐₑₒₓₕₖₗₘₙₚₛₜ", "aeoxhklmnpst"))
+_TRAILING_DIGITS = re.compile(r"(.*?)([0-9]+)\Z", re.S)
+_LATEX_SPECIAL = {"_": r"\_", "#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "{": r"\{",
+                  "}": r"\}", "\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Text as LaTeX text: its special characters escaped (ASCII text only)."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
+def _letter(char: str) -> str:
+    """One character of a name in math mode, pdflatex-safe without any Unicode set-up:
+    ASCII as itself, Greek as its macro (θ is \\theta), an accented letter with a math
+    accent (é is \\acute{e}), anything else by its code point."""
+    if char.isascii():
+        return latex_escape(char)
+    if char in _UNICODE:
+        return _UNICODE[char]
+    described = unicodedata.name(char, "")
+    for prefix in ("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER "):
+        if described.startswith(prefix):
+            word = {"LAMDA": "LAMBDA"}.get(described[len(prefix):], described[len(prefix):])
+            word = word.lower() if prefix.startswith("GREEK SMALL") else word.capitalize()
+            if word in GREEK_WORDS:
+                return "\\" + word
+            latin = unicodedata.normalize("NFKD", char)
+            if not latin.isascii() and prefix.startswith("GREEK CAPITAL"):
+                # Alpha, Beta, ... as their look-alike Latin capitals (LaTeX has no \Alpha)
+                latin = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H",
+                         "Iota": "I", "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O",
+                         "Rho": "P", "Tau": "T", "Chi": "X"}.get(word, "")
+                return rf"\mathrm{{{latin}}}" if latin else _code_point(char)
+    decomposed = unicodedata.normalize("NFKD", char)
+    if decomposed != char and decomposed:
+        base, marks = decomposed[0], decomposed[1:]
+        if all(m in _ACCENTS for m in marks) and (base.isascii() or base in _UNICODE or
+                                                   unicodedata.name(base, "").startswith("GREEK")):
+            shown = _letter(base) if base != char else _code_point(char)
+            for mark in marks:
+                shown = rf"{_ACCENTS[mark]}{{{shown}}}"
+            return shown
+        if decomposed.isascii():
+            return latex_escape(decomposed)   # ﬁ, full-width and mathematical letters
+    return _code_point(char)
+
+
+def _code_point(char: str) -> str:
+    return rf"\mathrm{{U{{+}}{ord(char):04X}}}"
+
+
+def _symbol(text: str) -> tuple[str, str]:
+    """A run of letters and digits as (symbol, subscript): one letter bare, a Greek word as
+    its macro, a longer name as one italic word (\\mathit{rate}), trailing digits as the
+    subscript (x2 is x_{2})."""
+    base, digits = text, ""
+    if text[-1:].isdigit() and not text.isdigit():
+        base, digits = _TRAILING_DIGITS.match(text).groups()
+    if base in GREEK_WORDS:
+        return "\\" + base, digits
+    letters = [_letter(c) for c in base]
+    if len(letters) == 1 or base.isdigit():
+        return "".join(letters), digits
+    joined = letters[0]
+    for before, letter in zip(letters, letters[1:]):
+        # a macro before a letter needs a space (\Delta t)
+        joined += (" " if re.search(r"\\[A-Za-z]+\Z", before) and letter[0].isalpha() else "") + letter
+    return rf"\mathit{{{joined}}}", digits
+
+
+def latex_name(name: str) -> str:
+    """A name as LaTeX math, the one spelling of every LaTeX output (diff's printer and
+    explain's): m_0 and m₀ are m_{0}, x2 is x_{2}, theta_1 and θ₁ are \\theta_{1}, x_max
+    is x_{\\mathit{max}}, x_i_j is x_{i,j}, Δt is \\mathit{\\Delta t}.  A name whose
+    underscores do not read as subscripts (x_, _x, a__b) prints as one word."""
+    if name == "pi":
+        return r"\pi"
+    text, below = "", False   # runs of Unicode subscripts (w₁₂) are a subscript too (w_12)
+    for i, c in enumerate(name):
+        sub = i > 0 and c in _SUBSCRIPTS
+        text += ("_" if sub and not below else "") + (_SUBSCRIPTS[c] if sub else c)
+        below = sub
+    parts = text.split("_")
+    if not all(parts):
+        return rf"\mathit{{{''.join(_letter(c) for c in name)}}}"
+    head, subscripts = _symbol(parts[0])
+    subscripts = [subscripts] if subscripts else []
+    for part in parts[1:]:
+        symbol, digits = _symbol(part)
+        subscripts.append(f"{symbol}_{{{digits}}}" if digits else symbol)
+    return f"{head}_{{{','.join(subscripts)}}}" if subscripts else head
 
 
 class LatexPrinter(Printer):
     format = "latex"
-    functions = {name: _FUNCTIONS.get(name, rf"\operatorname{{{latex_escape(name)}}}")
+    functions = {name: FUNCTIONS.get(name, rf"\operatorname{{{latex_escape(name)}}}")
                  for name in Printer.functions}
     max_depth = 12   # a formula deeper than this does not read, or fit a page
 
@@ -79,18 +183,7 @@ class LatexPrinter(Printer):
     suffix = "'"   # w_{1} and w_{1}' (from w1 and w₁), never w_{1}_
 
     def identifier(self, name: str) -> str:
-        # Greek letters as commands, so that pdflatex needs no Unicode set-up
-        head = name[:1]
-        described = unicodedata.name(head, "") if head else ""
-        if described.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
-            word = described.split(" LETTER ", 1)[1].lower()
-            if described.startswith("GREEK CAPITAL"):
-                word = word.capitalize()
-            rest = name_latex("a" + name[1:])[1:] if len(name) > 1 else ""
-            word = {"lamda": "lambda", "Lamda": "Lambda"}.get(word, word)
-            if word in _GREEK and (not rest or rest.startswith("_")):
-                return f"\\{word}{{}}{rest}" if rest else f"\\{word}"
-        return name_latex(name)
+        return latex_name(name)
 
     def temporary(self, k: int) -> str:
         return f"t_{{{k}}}"

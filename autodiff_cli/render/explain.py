@@ -11,11 +11,11 @@ LaTeX writes them as align* environments with \\frac{\\partial L}{\\partial d}.
 from __future__ import annotations
 
 import math
-import re
 from typing import Callable, Optional
 
 from ..explain import At, Edge, Explanation, Forward, Omitted, Seed, Sum
 from ..formula import Term
+from ..printing.latex import FUNCTIONS as LATEX_FUNCTIONS, latex_escape, latex_name
 from .json import SCHEMA, number as json_number
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -27,10 +27,6 @@ MAX_SUM_TERMS = 12   # a sum at a fork shows this many paths, then counts the re
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_LATEX_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
-                    "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
-                    "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "log2": r"\log_2",
-                    "log10": r"\log_{10}"}
 
 
 def _precedence(term: Term) -> int:
@@ -67,28 +63,6 @@ def number_latex(x: float, digits: int = DIGITS) -> str:
     return text
 
 
-_NAME_PARTS = re.compile(r"(.*?)([₀₁₂₃₄₅₆₇₈₉]+|[0-9]+)?\Z", re.S)
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_LATEX_SPECIAL = {"_": r"\_", "#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "{": r"\{",
-                  "}": r"\}", "\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
-
-
-def latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
-
-
-def name_latex(name: str) -> str:
-    """w₁ and w1 as w_{1}; a longer name upright-italic as one symbol."""
-    if name == "pi":
-        return r"\pi"
-    base, digits = _NAME_PARTS.match(name).groups()
-    base = base or name
-    shown = latex_escape(base) if len(base) == 1 else rf"\mathit{{{latex_escape(base)}}}"
-    if digits and base != name:
-        shown += "_{" + digits.translate(_SUBSCRIPT_DIGITS) + "}"
-    return shown
-
-
 class _Writer:
     """Writes terms in one style; the precedence rules are shared."""
 
@@ -98,7 +72,7 @@ class _Writer:
 
     def number(self, term: Term) -> str:
         if not term.is_numeral:
-            return name_latex(term.text) if self.latex else term.text  # pi, e
+            return latex_name(term.text) if self.latex else term.text  # pi, e
         if self.latex:
             return number_latex(term.value, self.digits)
         return number_text(term.value, self.digits)
@@ -107,7 +81,7 @@ class _Writer:
         if term.op == "num":
             return self.number(term)
         if term.op == "name":
-            return name_latex(term.text) if self.latex else term.text
+            return latex_name(term.text) if self.latex else term.text
         args = term.args
         op = term.op
         if op in ("add", "sub"):
@@ -152,7 +126,7 @@ class _Writer:
                 return rf"\sqrt{{{inner}}}"
             if op == "abs":
                 return rf"\left|{inner}\right|"
-            function = _LATEX_FUNCTIONS.get(op, rf"\operatorname{{{op}}}")
+            function = LATEX_FUNCTIONS.get(op, rf"\operatorname{{{latex_escape(op)}}}")
             return rf"{function}\left({inner}\right)"
         return f"{op}({inner})"
 
@@ -257,7 +231,8 @@ class _Lines:
         output = self.x.graph.output
         upstream = self.num(step.upstream)
         parts = [self.times(self.d(output, step.node), self.local(step.node, step.input)),
-                 self.times(upstream, self.factor(step.formula))]
+                 self.times(upstream, self.factor(step.formula)),
+                 self.times(upstream, self.factor(step.substituted))]
         if step.upstream != 1:
             parts.append(self.times(upstream, self.value_factor(step.local)))
         parts.append(self.num(step.contribution))
@@ -455,7 +430,8 @@ def document(explanation: Explanation, program: str, warnings=()) -> dict:
                 "input": step.input, "input_name": name(step.input), "position": step.position,
                 "upstream": n(step.upstream), "local_symbol": lines.local(step.node, step.input),
                 "formula": TEXT.write(step.formula),
-                "formula_latex": LATEX.write(step.formula), "local": n(step.local),
+                "formula_latex": LATEX.write(step.formula),
+                "substituted": lines.w.write(step.substituted), "local": n(step.local),
                 "contribution": n(step.contribution), "fork": step.fork, "kink": step.kink,
                 "text": f"{left} {'+=' if step.fork else '='} {right}"})
         else:

@@ -21,7 +21,7 @@ from .table import number as short
 class Value:
     id: str           # "v4"
     node: int
-    text: str         # "p = 6, ∂ 4" or "x"
+    text: str         # "p = 6\ngrad 4" or "x"
     kind: str         # "input", "const", "named", "computed", "output"
 
 
@@ -36,7 +36,7 @@ class Box:
 class Arrow:
     source: str
     target: str
-    text: str         # the local partial, or ""
+    text: str         # the local partial, "∂p/∂x = 3", or ""
 
 
 @dataclass
@@ -46,6 +46,21 @@ class Figure:
     arrows: list[Arrow]
 
 
+def node_name(graph: Graph, i: int) -> str:
+    """A node as the pictures name it: its label, or #id (#2 in `#2 = 6`)."""
+    label = graph.nodes[i].label
+    return label if label is not None else f"#{i}"
+
+
+def partial_text(graph: Graph, edge, digits: int = 6) -> str:
+    """An edge's local partial as a student reads it: ∂#2/∂x = 3, the derivative of
+    the operation's result with respect to this input, at the point."""
+    if edge.partial is None:
+        return ""
+    top, below = node_name(graph, edge.target), node_name(graph, edge.source)
+    return f"∂{top}/∂{below} = {short(edge.partial, digits)}"
+
+
 _SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−", "pow": "^"}
 
 
@@ -53,7 +68,7 @@ def figure(graph: Graph, trace: Optional[Trace] = None, digits: int = 6) -> Figu
     values, boxes, arrows = [], [], []
     for node in graph.nodes:
         i = node.id
-        name = node.label if node.label is not None else f"#{i}"
+        name = node_name(graph, i)
         if trace is not None and node.op != CONST:
             grad = trace.grads[i]
             name += f" = {short(trace.values[i], digits)}" + (f"\ngrad {short(grad, digits)}" if grad is not None else "")
@@ -71,6 +86,5 @@ def figure(graph: Graph, trace: Optional[Trace] = None, digits: int = 6) -> Figu
                 arrows.append(Arrow(f"v{j}", f"op{node.id}", ""))
     else:
         for edge in edges(trace):
-            text = "" if edge.partial is None else f"∂ {short(edge.partial, digits)}"
-            arrows.append(Arrow(f"v{edge.source}", f"op{edge.target}", text))
+            arrows.append(Arrow(f"v{edge.source}", f"op{edge.target}", partial_text(graph, edge, digits)))
     return Figure(values, boxes, arrows)

@@ -106,7 +106,7 @@ def steps(explanation: Explanation, program: str, warnings=()) -> list[dict]:
             step["detail"] = [
                 f"upstream ∂{top}/∂{names[z]} = {_shown(upstream)}",
                 f"× local {item['local_symbol']} = "
-                + (_shown(local) if item["formula"] == _shown(local) else f"{item['formula']} = {_shown(local)}"),
+                + " = ".join(dict.fromkeys((item["formula"], item["substituted"], _shown(local)))),
                 f"= contribution {_shown(contribution)} to ∂{top}/∂{below}"]
             if item["fork"]:
                 parts = so_far.setdefault(u, [])
@@ -299,6 +299,7 @@ summed where a value feeds several operations.</p>
 {f'<ul class="warnings">{warning_list}</ul>' if warning_list else ''}
 </header>
 <main>
+<div class="side">
 <section class="panel" aria-label="Current step">
 <p class="where"><span id="section">Start</span> · <span id="counter">step 0 of {len(plan) - 1}</span></p>
 <div id="now" aria-live="polite" aria-atomic="true">
@@ -313,17 +314,25 @@ summed where a value feeds several operations.</p>
 <button type="button" id="next" aria-keyshortcuts="ArrowRight Space" title="Next (→ or Space)">Next ▶</button>
 <button type="button" id="last" aria-keyshortcuts="End" title="Last (End)">Last »</button>
 </div>
-<p class="keys">Keys: → or Space next, ← back, Home first, End last, P play/pause.</p>
-</section>
-<section class="figure" aria-label="Graph">
-<div id="scroller" tabindex="0" aria-label="The graph; scroll to see all of it">{svg}</div>
-<p class="legend"><span class="key input">input</span> <span class="key computed">value</span>
-<span class="key output">output</span> <span class="key op">operation</span>
-<span class="key active">current step</span></p>
+<p class="keys">Keys: → or Space next, ← back, Home first, End last, P play/pause; F fits the graph, + and − zoom.</p>
 </section>
 <section class="steps" aria-label="All steps">
 <h2>All steps</h2>
 <ol id="steps" start="0">{''.join(items)}</ol>
+</section>
+</div>
+<section class="figure" aria-label="Graph">
+<div id="scroller" tabindex="0" aria-label="The graph; scroll or drag to see all of it">{svg}</div>
+<div class="zoom" role="group" aria-label="Graph size">
+<button type="button" id="fit" aria-keyshortcuts="F" title="Fit the whole graph in view (F)">Fit</button>
+<button type="button" id="zoom-out" aria-keyshortcuts="-" title="Smaller (−)" aria-label="Smaller">−</button>
+<button type="button" id="zoom-in" aria-keyshortcuts="+" title="Larger (+)" aria-label="Larger">+</button>
+<span class="keys">drag to move it</span>
+</div>
+<p class="legend"><span class="key input">input</span> <span class="key computed">value</span>
+<span class="key output">output</span> <span class="key op">operation</span>
+<span class="key active">current step</span>
+<span class="edges-key">A number on an edge is what the gradient gains along it: upstream gradient × local derivative.</span></p>
 </section>
 </main>
 <footer><p>Made by <code>adiff explain --format html</code>; laid out by {"Graphviz" if placement.engine == "graphviz" else "adiff's layered layout"}. Works offline.</p></footer>"""

@@ -48,7 +48,9 @@ def document(trace: Trace, program: str, wrt: Optional[Iterable[str]] = None) ->
 
 def graph_document(graph: Graph, trace: Optional[Trace], program: str) -> dict:
     """Nodes and edges; with a trace, values, gradients, and each edge's local
-    partial and its contribution to its input's gradient."""
+    partial (with its text, as the pictures label the edge: ∂#2/∂x = 3) and its
+    contribution to its input's gradient."""
+    from .figure import partial_text
     return {
         "schema": SCHEMA,
         "program": program,
@@ -58,9 +60,11 @@ def graph_document(graph: Graph, trace: Optional[Trace], program: str) -> dict:
         "output": graph.output,
         "nodes": _nodes(graph, trace),
         "edges": ({"from": e.source, "to": e.target, "position": e.position,
-                   "partial": number(e.partial), "contribution": number(e.contribution)}
+                   "partial": number(e.partial), "contribution": number(e.contribution),
+                   "text": partial_text(graph, e)}
                   for e in edges(trace)) if trace else
-                 ({"from": j, "to": node.id, "position": k, "partial": None, "contribution": None}
+                 ({"from": j, "to": node.id, "position": k, "partial": None, "contribution": None,
+                   "text": ""}
                   for node in graph.nodes for k, j in enumerate(node.inputs)),
         "warnings": [w.to_json() for w in trace.warnings] if trace else [],
     }

@@ -7,13 +7,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Optional
 
-from ..render.explain import latex_escape, name_latex
+from ..render.explain import LATEX_FUNCTIONS, latex_call, latex_escape, name_latex
 from .base import ATOM, MUL, NEG, POW, Expr, Key, Printer, key_counts
 
-_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
-              "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
-              "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "log2": r"\log_{2}",
-              "log10": r"\log_{10}", "max": r"\max", "min": r"\min"}
 
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -24,7 +20,7 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
 
 class LatexPrinter(Printer):
     format = "latex"
-    functions = {name: _FUNCTIONS.get(name, rf"\operatorname{{{latex_escape(name)}}}")
+    functions = {name: LATEX_FUNCTIONS.get(name, rf"\operatorname{{{latex_escape(name)}}}")
                  for name in Printer.functions}
     max_depth = 12   # a formula deeper than this does not read, or fit a page
 
@@ -45,12 +41,7 @@ class LatexPrinter(Printer):
         return Expr(f"{self.paren(a, ATOM)}^{{{b.text}}}", POW)
 
     def _print_function(self, op, args):
-        inner = ", ".join(a.text for a in args)
-        if op == "sqrt":
-            return Expr(rf"\sqrt{{{inner}}}")
-        if op == "abs":
-            return Expr(rf"\left|{inner}\right|")
-        return Expr(rf"{self.functions[op]}\left({inner}\right)")
+        return Expr(latex_call(op, ", ".join(a.text for a in args)))
 
     def number(self, value: float) -> str:
         text = super().number(value)

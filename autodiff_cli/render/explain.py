@@ -27,10 +27,26 @@ MAX_SUM_TERMS = 12   # a sum at a fork shows this many paths, then counts the re
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_LATEX_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
-                    "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
-                    "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "log2": r"\log_2",
-                    "log10": r"\log_{10}"}
+# LaTeX's names of functions, for explain and the LaTeX printer; the others
+# are \operatorname{name}; sqrt, cbrt and abs have their own notation
+LATEX_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
+                   "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
+                   "tanh": r"\tanh", "asinh": r"\operatorname{arsinh}",
+                   "acosh": r"\operatorname{arcosh}", "atanh": r"\operatorname{artanh}",
+                   "exp": r"\exp", "log": r"\log", "log2": r"\log_{2}", "log10": r"\log_{10}",
+                   "erf": r"\operatorname{erf}", "max": r"\max", "min": r"\min"}
+
+
+def latex_call(op: str, inner: str) -> str:
+    """A function applied to its arguments' LaTeX, joined with commas."""
+    if op == "sqrt":
+        return rf"\sqrt{{{inner}}}"
+    if op == "cbrt":
+        return rf"\sqrt[3]{{{inner}}}"
+    if op == "abs":
+        return rf"\left|{inner}\right|"
+    function = LATEX_FUNCTIONS.get(op, rf"\operatorname{{{latex_escape(op)}}}")
+    return rf"{function}\left({inner}\right)"
 
 
 def _precedence(term: Term) -> int:
@@ -148,12 +164,7 @@ class _Writer:
             return f"{base}^{power if _precedence(exponent) == 5 else self.paren(power)}"
         inner = ", ".join(self.write(a) for a in args)
         if self.latex:
-            if op == "sqrt":
-                return rf"\sqrt{{{inner}}}"
-            if op == "abs":
-                return rf"\left|{inner}\right|"
-            function = _LATEX_FUNCTIONS.get(op, rf"\operatorname{{{op}}}")
-            return rf"{function}\left({inner}\right)"
+            return latex_call(op, inner)
         return f"{op}({inner})"
 
     def paren(self, text: str) -> str:

@@ -95,6 +95,12 @@ def _quotient_or_zero(numerator, denominator):
     return np.where((numerator == 0) & (denominator == 0), 0.0, _divide(numerator, denominator))
 
 
+def _atan2_partial(numerator, y, x):
+    # ops._atan2_partial: (numerator/h)/h with h = hypot(y, x), 0 at the origin
+    h = np.hypot(y, x)
+    return _quotient_or_zero(_quotient_or_zero(numerator, h), h)
+
+
 def _pow_base_partial(a, b, out):
     # ops._pow_base_partial: b·(a^b / a) where b is not whole and the output is normal
     from_out = (b != np.floor(b)) & (a != 0) & (np.abs(out) >= TINY) & (np.abs(out) < inf)
@@ -238,8 +244,7 @@ ARRAY_PARTIALS: dict[str, tuple[Callable, ...]] = {
     "softplus": (lambda x, o: _sigmoid(x),),
     "max": (lambda a, b, o: _share(a, b, a < b), lambda a, b, o: _share(b, a, b < a)),
     "min": (lambda a, b, o: _share(a, b, a > b), lambda a, b, o: _share(b, a, b > a)),
-    "atan2": (lambda y, x, o: _quotient_or_zero(x, x * x + y * y),
-              lambda y, x, o: _quotient_or_zero(-y, x * x + y * y)),
+    "atan2": (lambda y, x, o: _atan2_partial(x, y, x), lambda y, x, o: _atan2_partial(-y, y, x)),
     "hypot": (lambda a, b, o: _quotient_or_zero(a, o), lambda a, b, o: _quotient_or_zero(b, o)),
 }
 

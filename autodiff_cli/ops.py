@@ -163,6 +163,11 @@ def _quotient_or_zero(numerator: float, denominator: float) -> float:
     return 0.0 if numerator == 0 and denominator == 0 else divide(numerator, denominator)
 
 
+def _atan2_partial(numerator: float, y: float, x: float) -> float:
+    h = math.hypot(y, x)
+    return _quotient_or_zero(_quotient_or_zero(numerator, h), h)
+
+
 # the smallest normal double: below it a value has fewer than 53 bits
 TINY = 2.2250738585072014e-308
 
@@ -331,8 +336,11 @@ OPS: dict[str, Op] = {op.name: op for op in [
         mask=lambda k, a, b: a > b if k == 0 else b > a),
     # atan2(y, x): a is y, b is x
     # at the origin, where it has no derivative, PyTorch takes 0 for both
-    _op("atan2", 2, math.atan2, lambda y, x, o: _quotient_or_zero(x, x * x + y * y),
-        lambda y, x, o: _quotient_or_zero(-y, x * x + y * y), formulas=("b/(a^2 + b^2)", "-a/(a^2 + b^2)"),
+    # x/(x² + y²) as (x/h)/h with h = hypot(y, x): x² + y² overflows from 1.3e154
+    # and underflows below 1.5e-154, where the partial is still a normal number
+    _op("atan2", 2, math.atan2, lambda y, x, o: _atan2_partial(x, y, x),
+        lambda y, x, o: _atan2_partial(-y, y, x),
+        formulas=("b/hypot(a, b)^2", "-a/hypot(a, b)^2"),
         kink=lambda y, x: y == 0 and x == 0),
     _op("hypot", 2, math.hypot, lambda a, b, o: _quotient_or_zero(a, o), lambda a, b, o: _quotient_or_zero(b, o),
         formulas=("a/out", "b/out"), kink=lambda a, b: a == 0 and b == 0),

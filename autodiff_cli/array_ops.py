@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ops import _ln2, _ln10
+from .ops import _SPLIT, _TWO_OVER_ROOT_PI, TINY, _ln2, _ln10
 
 nan = np.nan
 inf = np.inf
@@ -91,12 +91,47 @@ def _share(mine, other, loses):
     return np.where(mine == other, 0.5, np.where(loses, 0.0, 1.0))
 
 
-def _atan2_partial(numerator, radius2):
-    return np.where((numerator == 0) & (radius2 == 0), 0.0, _divide(numerator, radius2))
+def _quotient_or_zero(numerator, denominator):
+    return np.where((numerator == 0) & (denominator == 0), 0.0, _divide(numerator, denominator))
+
+
+def _atan2_partial(numerator, y, x):
+    # ops._atan2_partial: (numerator/h)/h with h = hypot(y, x), 0 at the origin
+    h = np.hypot(y, x)
+    return _quotient_or_zero(_quotient_or_zero(numerator, h), h)
 
 
 def _pow_base_partial(a, b, out):
-    return np.where(b == 0, 0.0, b * _power(a, b - 1))
+    # ops._pow_base_partial: b·(a^b / a) where b is not whole and the output is normal
+    from_out = (b != np.floor(b)) & (a != 0) & (np.abs(out) >= TINY) & (np.abs(out) < inf)
+    return np.where(b == 0, 0.0, b * np.where(from_out, out / a, _power(a, b - 1)))
+
+
+def _sech2(x):
+    c = np.cosh(x)
+    return 1.0 / (c * c)
+
+
+def _acosh_partial(x):
+    return _divide(1.0, np.sqrt(x - 1.0) * np.sqrt(x + 1.0))
+
+
+def _gauss(x):
+    # ops._gauss: exp(−x²) with x = hi + lo, hi² exact
+    x = np.abs(x)
+    c = _SPLIT * x
+    hi = c - (c - x)
+    lo = x - hi
+    return np.where(x > 27.5, 0.0, np.exp(-hi * hi) * np.exp(-(2.0 * hi + lo) * lo))
+
+
+def _erf(x):
+    try:   # SciPy's erf when it is installed (an extra), else math's, row by row
+        from scipy.special import erf
+    except ImportError:
+        import math
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(float)
+    return erf(x)
 
 
 def _pow_exponent_partial(a, b, out):
@@ -104,8 +139,8 @@ def _pow_exponent_partial(a, b, out):
 
 
 def _unit(x):
-    # ops' 1/sqrt(1 - x*x), with sqrt of a negative number NaN
-    return _divide(1.0, _sqrt(1.0 - x * x))
+    # ops._unit_root: 1/sqrt((1 − x)(1 + x)), with sqrt of a negative number NaN
+    return _divide(1.0, _sqrt((1.0 - x) * (1.0 + x)))
 
 
 def _pow_domain(a, b):
@@ -149,11 +184,18 @@ ARRAY_FORWARD: dict[str, Callable] = {
     "sinh": np.sinh,
     "cosh": np.cosh,
     "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
     "exp": np.exp,
+    "expm1": np.expm1,
     "log": np.log,
     "log2": np.log2,
     "log10": np.log10,
+    "log1p": np.log1p,
     "sqrt": _sqrt,
+    "cbrt": np.cbrt,
+    "erf": _erf,
     "abs": np.abs,
     "sign": _sign,
     "step": _step,
@@ -163,6 +205,7 @@ ARRAY_FORWARD: dict[str, Callable] = {
     "max": _maximum,
     "min": _minimum,
     "atan2": np.arctan2,
+    "hypot": np.hypot,
 }
 
 ARRAY_PARTIALS: dict[str, tuple[Callable, ...]] = {
@@ -180,22 +223,29 @@ ARRAY_PARTIALS: dict[str, tuple[Callable, ...]] = {
     "atan": (lambda x, o: 1.0 / (1.0 + x * x),),
     "sinh": (lambda x, o: np.cosh(x),),
     "cosh": (lambda x, o: np.sinh(x),),
-    "tanh": (lambda x, o: 1.0 - o * o,),
+    "tanh": (lambda x, o: _sech2(x),),
+    "asinh": (lambda x, o: 1.0 / np.hypot(1.0, x),),
+    "acosh": (lambda x, o: _acosh_partial(x),),
+    "atanh": (lambda x, o: _divide(1.0, (1.0 - x) * (1.0 + x)),),
     "exp": (lambda x, o: o,),
+    "expm1": (lambda x, o: np.exp(x),),
     "log": (lambda x, o: _divide(1.0, x),),
     "log2": (lambda x, o: _divide(1.0, x * _ln2),),
     "log10": (lambda x, o: _divide(1.0, x * _ln10),),
+    "log1p": (lambda x, o: _divide(1.0, 1.0 + x),),
     "sqrt": (lambda x, o: _divide(0.5, o),),
+    "cbrt": (lambda x, o: _divide(1.0, 3.0 * o * o),),
+    "erf": (lambda x, o: _TWO_OVER_ROOT_PI * _gauss(x),),
     "abs": (lambda x, o: _sign(x),),
     "sign": (_zero,),
     "step": (_zero,),
-    "sigmoid": (lambda x, o: o * (1.0 - o),),
+    "sigmoid": (lambda x, o: o * _sigmoid(-x),),
     "relu": (lambda x, o: np.where(x <= 0, 0.0, 1.0),),
     "softplus": (lambda x, o: _sigmoid(x),),
     "max": (lambda a, b, o: _share(a, b, a < b), lambda a, b, o: _share(b, a, b < a)),
     "min": (lambda a, b, o: _share(a, b, a > b), lambda a, b, o: _share(b, a, b > a)),
-    "atan2": (lambda y, x, o: _atan2_partial(x, x * x + y * y),
-              lambda y, x, o: _atan2_partial(-y, x * x + y * y)),
+    "atan2": (lambda y, x, o: _atan2_partial(x, y, x), lambda y, x, o: _atan2_partial(-y, y, x)),
+    "hypot": (lambda a, b, o: _quotient_or_zero(a, o), lambda a, b, o: _quotient_or_zero(b, o)),
 }
 
 # the partials that are the same number in every row: no work per row for them
@@ -211,6 +261,7 @@ ARRAY_KINK: dict[str, Callable] = {
     "max": lambda a, b: a == b,
     "min": lambda a, b: a == b,
     "atan2": lambda y, x: (y == 0) & (x == 0),
+    "hypot": lambda a, b: (a == 0) & (b == 0),
 }
 
 ARRAY_MASK: dict[str, Callable] = {
@@ -230,6 +281,10 @@ ARRAY_DOMAIN: dict[str, Callable] = {
     "log": _log_domain("log"),
     "log2": _log_domain("log2"),
     "log10": _log_domain("log10"),
+    "log1p": lambda x: [("log1p of -1", x == -1), ("log1p of a number below -1", x != -1)],
+    "acosh": lambda x: [("acosh of a number below 1", np.ones(np.shape(x), bool))],
+    "atanh": lambda x: [("atanh of 1 or -1", np.abs(x) == 1),
+                        ("atanh of a number outside [-1, 1]", np.abs(x) != 1)],
     "sqrt": lambda x: [("square root of a negative number", np.ones(np.shape(x), bool))],
 }
 

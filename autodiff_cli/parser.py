@@ -21,8 +21,23 @@ from .graph import Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
 _OPERATORS = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
-# other spellings of a function, read as the function itself (one op table entry each)
-ALIASES = {"ln": "log"}
+# other spellings of a function, read as the function itself (one op table entry each):
+# NumPy's and SciPy's names, so that their code pastes as it is
+ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
+           "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "power": "pow",
+           "absolute": "abs", "fabs": "abs", "maximum": "max", "minimum": "min", "expit": "sigmoid"}
+# what turns a function's name into another function's: arc·sin, sin·h, erf·c, exp·2, log·1p
+_PREFIXES = ("a", "ar", "arc")
+_SUFFIXES = ("h", "c", "2", "10", "1p", "m1", "p1")
+# well-known functions that adiff does not have, and how to write them
+_WRITE_AS = {"sec": "1/cos(x)", "csc": "1/sin(x)", "cot": "1/tan(x)", "sech": "1/cosh(x)",
+             "csch": "1/sinh(x)", "coth": "1/tanh(x)", "erfc": "1 - erf(x)", "exp2": "2^x",
+             "sinc": "sin(x)/x", "square": "x^2", "reciprocal": "1/x", "logit": "log(x/(1 - x))",
+             "logaddexp": "log(exp(a) + exp(b))", "xlogy": "x*log(y)", "deg2rad": "x*pi/180",
+             "rad2deg": "x*180/pi", "radians": "x*pi/180", "degrees": "x*180/pi",
+             **{f"{arc}{f}": f"{inverse}(1/x)" for arc in ("a", "arc", "ar")
+                for f, inverse in (("sec", "acos"), ("csc", "asin"), ("cot", "atan"), ("sech", "acosh"),
+                                   ("csch", "asinh"), ("coth", "atanh"))}}
 # functions of two arguments that take any number from two, folded left into binary nodes
 _VARIADIC = {"max", "min"}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
@@ -126,8 +141,17 @@ class _Builder(Transformer):
         known = [*FUNCTIONS, *ALIASES]
         if name.lower() in known:
             return f"did you mean '{name.lower()}'? function names are lower case"
+        if name.lower() in _WRITE_AS:
+            return f"adiff has no {name.lower()}: write {_WRITE_AS[name.lower()]}"
         import difflib
-        close = difflib.get_close_matches(name, known, n=1)
+        # a known name with a function-name prefix or suffix is another
+        # function (asinh is not sinh, erfc is not erf), not a misspelling
+        # (a doubled letter is: asinhh is asinh)
+        lower = name.lower()
+        close = [c for c in difflib.get_close_matches(name, known, n=3)
+                 if not any(lower == p + c and not c.startswith(p[-1]) for p in _PREFIXES)
+                 and not any(lower == c + s and not c.endswith(s[0]) for s in _SUFFIXES)]
+        close.sort(key=lambda c: sorted(c) != sorted(name))   # swapped letters first: tahn is tanh
         if close:
             return f"did you mean '{close[0]}'?"
         if name in self.scope or name in self.bound or name in self.first_use:

@@ -65,11 +65,11 @@ def _cores() -> int:
 
 
 # what an op's partials, kinks and masks read: its inputs' values, its own output
-_NEEDS_OUT = {"div", "pow", "tan", "tanh", "exp", "sqrt", "sigmoid"}
+_NEEDS_OUT = {"div", "pow", "tan", "exp", "sqrt", "sigmoid", "cbrt", "hypot"}
 _NEEDS_NOTHING = {"add", "sub", "neg", "sign", "step"}
 # ops whose output is finite wherever their inputs are: their forward values need no check
 _FINITE = {"neg", "sin", "cos", "tan", "atan", "tanh", "sigmoid", "softplus", "abs", "sign", "step",
-           "relu", "max", "min", "atan2"}
+           "relu", "max", "min", "atan2", "asinh", "cbrt", "erf"}
 
 
 # the output's gradient, d output / d output

@@ -77,6 +77,8 @@ def op_programs():
         text = op.symbol if op.symbol and not op.callable else None
         if op.arity == 1:
             inner = "(0.3*x + 0.2*w)" if name not in ("log", "log2", "log10", "sqrt") else "(x*w + 0.5)"
+            if name == "acosh":   # its domain is [1, inf)
+                inner = "(x*w + 1.5)"
             program = f"-{inner}" if name == "neg" else f"{name}({inner})"
             points = [{"x": 0.7, "w": 0.9}, {"x": -1.1, "w": 0.4}] if name in ("asin", "acos", "abs", "relu") \
                 else [{"x": 0.7, "w": 0.9}, {"x": 1.3, "w": 0.3}]

@@ -10,10 +10,14 @@ from typing import Optional
 
 from .base import ATOM, MUL, NEG, POW, Expr, Key, Printer, key_counts
 
+# LaTeX's names of functions, for explain and the LaTeX printer; the others
+# are \operatorname{name}; sqrt, cbrt and abs have their own notation
 FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
-              "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
-              "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "log2": r"\log_{2}",
-              "log10": r"\log_{10}", "max": r"\max", "min": r"\min"}
+             "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
+             "tanh": r"\tanh", "asinh": r"\operatorname{arsinh}",
+             "acosh": r"\operatorname{arcosh}", "atanh": r"\operatorname{artanh}",
+             "exp": r"\exp", "log": r"\log", "log2": r"\log_{2}", "log10": r"\log_{10}",
+             "erf": r"\operatorname{erf}", "max": r"\max", "min": r"\min"}
 
 
 # ---- names ----------------------------------------------------------------------
@@ -42,6 +46,18 @@ _LATEX_SPECIAL = {"_": r"\_", "#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "{
 def latex_escape(text: str) -> str:
     """Text as LaTeX text: its special characters escaped (ASCII text only)."""
     return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
+def latex_call(op: str, inner: str) -> str:
+    """A function applied to its arguments' LaTeX, joined with commas."""
+    if op == "sqrt":
+        return rf"\sqrt{{{inner}}}"
+    if op == "cbrt":
+        return rf"\sqrt[3]{{{inner}}}"
+    if op == "abs":
+        return rf"\left|{inner}\right|"
+    function = FUNCTIONS.get(op, rf"\operatorname{{{latex_escape(op)}}}")
+    return rf"{function}\left({inner}\right)"
 
 
 def _letter(char: str) -> str:
@@ -149,12 +165,7 @@ class LatexPrinter(Printer):
         return Expr(f"{self.paren(a, ATOM)}^{{{b.text}}}", POW)
 
     def _print_function(self, op, args):
-        inner = ", ".join(a.text for a in args)
-        if op == "sqrt":
-            return Expr(rf"\sqrt{{{inner}}}")
-        if op == "abs":
-            return Expr(rf"\left|{inner}\right|")
-        return Expr(rf"{self.functions[op]}\left({inner}\right)")
+        return Expr(latex_call(op, ", ".join(a.text for a in args)))
 
     def number(self, value: float) -> str:
         text = super().number(value)

@@ -95,8 +95,36 @@ def _max(a, b):
 def _min(a, b):
     return math.nan if a != a or b != b else min(a, b)
 ''',
+    "_atanh": '''\
+def _atanh(x):
+    if -1 < x < 1:
+        return math.atanh(x)
+    return x * math.inf if abs(x) == 1 else math.nan
+''',
+    "_log1p": '''\
+def _log1p(x):
+    if x > -1 or x != x:
+        return math.log1p(x)
+    return -math.inf if x == -1 else math.nan
+''',
+    "_expm1": '''\
+def _expm1(x):
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return math.inf
+''',
+    "_cbrt": '''\
+def _cbrt(x):
+    if hasattr(math, "cbrt"):
+        return math.cbrt(x)
+    if x == 0 or not math.isfinite(x):
+        return x
+    y = math.copysign(abs(x) ** (1.0 / 3.0), x)
+    return y - (y - x / (y * y)) / 3.0
+''',
 }
-for _name in ("sin", "cos", "tan", "asin", "acos"):
+for _name in ("sin", "cos", "tan", "asin", "acos", "acosh"):
     HELPERS[f"_{_name}"] = f'''\
 def _{_name}(x):
     try:
@@ -112,7 +140,8 @@ def _{_name}(x):
     return -math.inf if x == 0 else math.nan
 '''
 
-_FUNCTIONS = {"atan": "math.atan", "tanh": "math.tanh", "atan2": "math.atan2", "abs": "abs"}
+_FUNCTIONS = {"atan": "math.atan", "tanh": "math.tanh", "atan2": "math.atan2", "abs": "abs",
+              "asinh": "math.asinh", "hypot": "math.hypot", "erf": "math.erf"}
 
 
 class PythonPrinter(CodePrinter):

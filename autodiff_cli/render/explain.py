@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from ..explain import At, Edge, Explanation, Forward, Omitted, Seed, Sum
 from ..formula import Term
-from ..printing.latex import FUNCTIONS as LATEX_FUNCTIONS, latex_escape, latex_name
+from ..printing.latex import latex_call, latex_escape, latex_name
 from .json import SCHEMA, number as json_number
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -122,12 +122,7 @@ class _Writer:
             return f"{base}^{power if _precedence(exponent) == 5 else self.paren(power)}"
         inner = ", ".join(self.write(a) for a in args)
         if self.latex:
-            if op == "sqrt":
-                return rf"\sqrt{{{inner}}}"
-            if op == "abs":
-                return rf"\left|{inner}\right|"
-            function = LATEX_FUNCTIONS.get(op, rf"\operatorname{{{latex_escape(op)}}}")
-            return rf"{function}\left({inner}\right)"
+            return latex_call(op, inner)
         return f"{op}({inner})"
 
     def paren(self, text: str) -> str:

@@ -28,10 +28,14 @@ GREEK_WORDS = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta th
     Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split())
 # Unicode letters with a macro of their own, as unicode-math spells them; the capital Greek
 # letters that look Latin (Α, Β, ...) print as those Latin letters, upright like \Gamma
+# (_LATIN_LOOKALIKES)
 _UNICODE = {"ε": r"\varepsilon", "ϵ": r"\epsilon", "φ": r"\varphi", "ϕ": r"\phi",
             "ϑ": r"\vartheta", "ϖ": r"\varpi", "ϱ": r"\varrho", "ς": r"\varsigma",
             "ο": "o", "ϰ": r"\kappa", "ℏ": r"\hbar", "ℓ": r"\ell", "ı": r"\imath", "ȷ": r"\jmath",
             "∂": r"\partial", "∇": r"\nabla"}
+_LATIN_LOOKALIKES = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H", "Iota": "I",
+                     "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O", "Rho": "P", "Tau": "T",
+                     "Chi": "X"}
 # combining accents (é is e with U+0301) as math accents
 _ACCENTS = {"\u0300": r"\grave", "\u0301": r"\acute", "\u0302": r"\hat", "\u0303": r"\tilde",
             "\u0304": r"\bar", "\u0306": r"\breve", "\u0307": r"\dot", "\u0308": r"\ddot",
@@ -75,19 +79,14 @@ def _letter(char: str) -> str:
             word = word.lower() if prefix.startswith("GREEK SMALL") else word.capitalize()
             if word in GREEK_WORDS:
                 return "\\" + word
-            latin = unicodedata.normalize("NFKD", char)
-            if not latin.isascii() and prefix.startswith("GREEK CAPITAL"):
-                # Alpha, Beta, ... as their look-alike Latin capitals (LaTeX has no \Alpha)
-                latin = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H",
-                         "Iota": "I", "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O",
-                         "Rho": "P", "Tau": "T", "Chi": "X"}.get(word, "")
-                return rf"\mathrm{{{latin}}}" if latin else _code_point(char)
+            if word in _LATIN_LOOKALIKES:   # LaTeX has no \Alpha: Α is an upright A
+                return rf"\mathrm{{{_LATIN_LOOKALIKES[word]}}}"
     decomposed = unicodedata.normalize("NFKD", char)
     if decomposed != char and decomposed:
         base, marks = decomposed[0], decomposed[1:]
         if all(m in _ACCENTS for m in marks) and (base.isascii() or base in _UNICODE or
                                                    unicodedata.name(base, "").startswith("GREEK")):
-            shown = _letter(base) if base != char else _code_point(char)
+            shown = _letter(base)
             for mark in marks:
                 shown = rf"{_ACCENTS[mark]}{{{shown}}}"
             return shown

@@ -324,12 +324,13 @@ def test_constant_exponents_read_as_written_by_hand(run_cli):
 # ---- the local derivative with its numbers substituted (issue 20, item 8) -----------------
 
 def test_a_functions_local_derivative_shows_its_formula_then_its_numbers(run_cli):
-    # at t = tanh(a): 1 − t², then 1 − 0.761594², then its value (upstream 3 from t·w)
+    # at t = tanh(a): the op table's sech² (1/cosh(a)², which keeps its digits where
+    # 1 − t² cancels), then 1/cosh(1)², then its value (upstream 3 from t·w)
     code, out, err = run_cli("explain", "t = tanh(a); L = t*w", "--a", "1", "--w", "3")
     assert code == 0, err
-    t = math.tanh(1)
-    assert (f"∂L/∂a = ∂L/∂t · ∂t/∂a = 3 · (1 − t²) = 3 · (1 − {t:.6g}²) = 3 · {1 - t * t:.6g}"
-            f" = {3 * (1 - t * t):.6g}") in out
+    sech2 = 1 / math.cosh(1) ** 2
+    assert (f"∂L/∂a = ∂L/∂t · ∂t/∂a = 3 · (1/cosh(a)²) = 3 · (1/cosh(1)²) = 3 · {sech2:.6g}"
+            f" = {3 * sech2:.6g}") in out
 
 
 OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x*y", "div": "x/y", "pow": "x^y", "neg": "-x"}

@@ -188,3 +188,19 @@ def test_the_command_line_gives_the_accurate_gradient(program, x, name):
     assert out.exit_code == 0, out.stderr
     gradient = json.loads(out.stdout)["gradient"]["x"]
     assert ulps(gradient, reference(name, (x,))[1]) <= ULPS
+
+
+def test_the_cube_root_without_math_cbrt_keeps_its_digits():
+    """Python 3.10 has no math.cbrt: ops falls back to x^(1/3) and a Newton step."""
+    from autodiff_cli.ops import _cbrt_fallback
+    rng = np.random.default_rng(3)
+    xs = [float(v) for v in rng.normal(size=200) * 10.0 ** rng.integers(-300, 300, size=200)]
+    for x in xs + points_of("cbrt"):
+        true = reference("cbrt", (x,))[0]
+        if normal(true):
+            assert ulps(_cbrt_fallback(x), true) <= 1, x
+    assert _cbrt_fallback(0.0) == 0.0 and _cbrt_fallback(-math.inf) == -math.inf
+
+
+def points_of(name: str) -> list[float]:
+    return [p[0] for p in points(name)]

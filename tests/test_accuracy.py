@@ -204,3 +204,15 @@ def test_the_cube_root_without_math_cbrt_keeps_its_digits():
 
 def points_of(name: str) -> list[float]:
     return [p[0] for p in points(name)]
+
+
+def test_batch_has_erf_without_scipy(monkeypatch):
+    """SciPy is an extra: without it the array form of erf is math's, row by row."""
+    import sys
+    from autodiff_cli.array_ops import ARRAY_FORWARD
+    monkeypatch.setitem(sys.modules, "scipy.special", None)   # import fails
+    xs = np.array(points_of("erf") + [math.nan, math.inf, -math.inf])
+    found = ARRAY_FORWARD["erf"](xs)
+    assert found.dtype == np.float64
+    assert [float(v) for v in found[:-3]] == [math.erf(x) for x in xs[:-3]]
+    assert math.isnan(found[-3]) and list(found[-2:]) == [1.0, -1.0]

@@ -144,13 +144,7 @@ class _Builder(Transformer):
         if name.lower() in _WRITE_AS:
             return f"adiff has no {name.lower()}: write {_WRITE_AS[name.lower()]}"
         import difflib
-        # a known name with a function-name prefix or suffix is another
-        # function (asinh is not sinh, erfc is not erf), not a misspelling
-        # (a doubled letter is: asinhh is asinh)
-        lower = name.lower()
-        close = [c for c in difflib.get_close_matches(name, known, n=3)
-                 if not any(lower == p + c and not c.startswith(p[-1]) for p in _PREFIXES)
-                 and not any(lower == c + s and not c.endswith(s[0]) for s in _SUFFIXES)]
+        close = [c for c in difflib.get_close_matches(name, known, n=3) if not _another_function(name.lower(), c)]
         close.sort(key=lambda c: sorted(c) != sorted(name))   # swapped letters first: tahn is tanh
         if close:
             return f"did you mean '{close[0]}'?"
@@ -160,6 +154,26 @@ class _Builder(Transformer):
 
     def start(self, *statements: Value) -> Optional[Value]:
         return statements[-1] if statements else None
+
+
+def _another_function(name: str, known: str) -> bool:
+    """Whether name is known with function-name affixes around it, so another
+    function (asinh is not sinh, erfc is not erf, arcsinh1p is not arcsin),
+    not a misspelling of it (a doubled letter is one: asinhh is asinh)."""
+    start = name.find(known)
+    if start < 0 or name == known:
+        return False
+    before, after = name[:start], name[start + len(known):]
+    if before not in ("", *_PREFIXES):
+        return False
+    if (before, after) in (("", known[-1]), (known[0], "")):
+        return False
+    while after:
+        suffix = next((s for s in _SUFFIXES if after.startswith(s)), None)
+        if suffix is None:
+            return False
+        after = after[len(suffix):]
+    return True
 
 
 def _wrap(text: str) -> str:

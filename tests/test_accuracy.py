@@ -188,3 +188,31 @@ def test_the_command_line_gives_the_accurate_gradient(program, x, name):
     assert out.exit_code == 0, out.stderr
     gradient = json.loads(out.stdout)["gradient"]["x"]
     assert ulps(gradient, reference(name, (x,))[1]) <= ULPS
+
+
+def test_the_cube_root_without_math_cbrt_keeps_its_digits():
+    """Python 3.10 has no math.cbrt: ops falls back to x^(1/3) and a Newton step."""
+    from autodiff_cli.ops import _cbrt_fallback
+    rng = np.random.default_rng(3)
+    xs = [float(v) for v in rng.normal(size=200) * 10.0 ** rng.integers(-300, 300, size=200)]
+    for x in xs + points_of("cbrt"):
+        true = reference("cbrt", (x,))[0]
+        if normal(true):
+            assert ulps(_cbrt_fallback(x), true) <= 1, x
+    assert _cbrt_fallback(0.0) == 0.0 and _cbrt_fallback(-math.inf) == -math.inf
+
+
+def points_of(name: str) -> list[float]:
+    return [p[0] for p in points(name)]
+
+
+def test_batch_has_erf_without_scipy(monkeypatch):
+    """SciPy is an extra: without it the array form of erf is math's, row by row."""
+    import sys
+    from autodiff_cli.array_ops import ARRAY_FORWARD
+    monkeypatch.setitem(sys.modules, "scipy.special", None)   # import fails
+    xs = np.array(points_of("erf") + [math.nan, math.inf, -math.inf])
+    found = ARRAY_FORWARD["erf"](xs)
+    assert found.dtype == np.float64
+    assert [float(v) for v in found[:-3]] == [math.erf(x) for x in xs[:-3]]
+    assert math.isnan(found[-3]) and list(found[-2:]) == [1.0, -1.0]

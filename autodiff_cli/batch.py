@@ -216,12 +216,29 @@ class Reader:
         try:
             text = pl.read_csv(io.BytesIO(self._header + lines), infer_schema=False)
         except Exception as error:
+            self._find_ragged_line(lines, numbers)
             raise AdiffError("data", f"{self.where}: not a CSV table here (lines {numbers[0]}-"
                              f"{numbers[-1]}): {' '.join(str(error).split())[:200]}") from None
         if text.height != len(numbers):
             raise AdiffError("data", f"{self.where}: a quoted field spans lines near line {numbers[0]}; "
                              "adiff batch reads one row per line")
+        self._find_ragged_line(lines, numbers)   # a short row, which Polars fills with empty cells
         self._first_bad(text, numbers)
+
+    def _find_ragged_line(self, lines: bytes, numbers: Sequence[int]) -> None:
+        """The first line whose cells are more or fewer than the header's columns."""
+        import csv
+
+        def width(line: bytes) -> int:
+            return len(next(csv.reader([line.decode("utf-8", "replace").rstrip("\r\n")]), []))
+
+        columns = width(self._header)
+        for line, number in zip(lines.splitlines(), numbers):
+            cells = width(line)
+            if cells != columns:
+                raise AdiffError("data", f"{self.where}, line {number}: {cells} cell{'s' * (cells != 1)} "
+                                 f"where the header has {columns} column{'s' * (columns != 1)}",
+                                 hint="every row needs one cell for each column of the header")
 
     def _first_bad(self, text, numbers: Optional[Sequence[int]], first_row: int = 1) -> None:
         import polars as pl
@@ -252,7 +269,7 @@ class Reader:
     def _parse_jsonl(self, lines: bytes, numbers: Sequence[int], first_try: bool):
         import polars as pl
         try:
-            frame = pl.read_ndjson(io.BytesIO(lines))
+            frame = self._unnested(pl.read_ndjson(io.BytesIO(lines)))
         except Exception:
             if first_try:
                 return None
@@ -289,7 +306,7 @@ class Reader:
                 raise AdiffError("data", f"{self.where}, line {number}: not a JSON object ({error.msg})") from None
             if not isinstance(row, dict):
                 raise AdiffError("data", f"{self.where}, line {number}: not a JSON object")
-            rows.append(row)
+            rows.append(self._flat(row))
         names = list(dict.fromkeys(k for row in rows for k in row))
         columns = {}
         for name in names:
@@ -309,6 +326,52 @@ class Reader:
                 columns[name] = pl.Series(name, [json.dumps(c) if isinstance(c, (dict, list)) else c
                                                  for c in cells], strict=False)
         return pl.DataFrame(columns)
+
+    # batch's and eval --json's own lines, read back: {"keep": {...}, "inputs": {...}, "value": ...,
+    # "gradient": {...}, "hessian": {...}} give the columns keep's and inputs' names, value,
+    # grad_NAME and hess_U_V (the first of a name wins: an input named value is the input)
+    _NESTED = {"keep": "{}", "inputs": "{}", "gradient": "grad_{}", "hessian": "hess_{}_{}"}
+
+    def _nested(self, name: str) -> Optional[str]:
+        return self._NESTED.get(name) if name not in self.numeric else None
+
+    def _unnested(self, frame):
+        import polars as pl
+        if not any(isinstance(dtype, pl.Struct) and self._nested(name) for name, dtype in frame.schema.items()):
+            return frame
+        columns = {}
+        for name, dtype in sorted(frame.schema.items(), key=lambda item: self._nested(item[0]) is None):
+            form = self._nested(name) if isinstance(dtype, pl.Struct) else None
+            if form is None:
+                columns.setdefault(name, pl.col(name))
+                continue
+            for field_ in dtype.fields:
+                cell = pl.col(name).struct.field(field_.name)
+                if name == "hessian" and isinstance(field_.dtype, pl.Struct):
+                    for inner in field_.dtype.fields:
+                        column = form.format(field_.name, inner.name)
+                        columns.setdefault(column, cell.struct.field(inner.name).alias(column))
+                elif name != "hessian":
+                    column = form.format(field_.name)
+                    columns.setdefault(column, cell.alias(column))
+        return frame.select(list(columns.values()))
+
+    def _flat(self, row: dict) -> dict:
+        if not any(isinstance(value, dict) and self._nested(name) for name, value in row.items()):
+            return row
+        flat: dict = {}
+        for name, value in sorted(row.items(), key=lambda item: self._nested(item[0]) is None):
+            form = self._nested(name) if isinstance(value, dict) else None
+            if form is None:
+                flat.setdefault(name, value)
+                continue
+            for key, cell in value.items():
+                if name == "hessian" and isinstance(cell, dict):
+                    for inner, entry in cell.items():
+                        flat.setdefault(form.format(key, inner), entry)
+                elif name != "hessian":
+                    flat.setdefault(form.format(key), cell)
+        return flat
 
     def _check_parquet(self, frame, first_row: int) -> None:
         import polars as pl
@@ -529,7 +592,8 @@ def _mode_for(path: str) -> int:
 
 @dataclass
 class Summary:
-    rows: int = 0
+    rows: int = 0            # rows read and computed
+    written: int = 0         # rows in the output (none in a file that a failure left unmade)
     chunks: int = 0
     seconds: dict = field(default_factory=lambda: {"read": 0.0, "compute": 0.0, "write": 0.0})
     warnings: list = field(default_factory=list)
@@ -538,7 +602,7 @@ class Summary:
     def document(self, program: str, source: str, target: Optional[str], total: float,
                  error: Optional[AdiffError] = None) -> dict:
         return {"schema": 1, "program": program, "input": source, "output": target or "-",
-                "rows": self.rows, "chunks": self.chunks, "columns": self.columns,
+                "rows": self.rows, "rows_written": self.written, "chunks": self.chunks, "columns": self.columns,
                 "seconds": {**{k: round(v, 6) for k, v in self.seconds.items()}, "total": round(total, 6)},
                 "rows_per_second": round(self.rows / total) if total > 0 else None,
                 "warnings": [w.to_json() for w in self.warnings],
@@ -548,8 +612,9 @@ class Summary:
 def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[str, float] = {},
         wrt: Optional[Sequence[str]] = None, keep: Sequence[str] = (), in_format: Optional[str] = None,
         out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
-        progress=None, hessian: bool = False) -> Summary:
-    """Read `source`, compute every row, write `target` (standard output when None)."""
+        progress=None, hessian: bool = False, summary: Optional[Summary] = None) -> Summary:
+    """Read `source`, compute every row, write `target` (standard output when None).
+    `summary`, if given, is filled as the run goes: after a failure it says how far it got."""
     import polars as pl
 
     if chunk_rows < 1:
@@ -557,7 +622,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
     in_fmt = format_of(source, in_format, "in")
     out_fmt = format_of(target, out_format, "out")
     inputs = list(graph.inputs)
-    summary = Summary()
+    summary = Summary() if summary is None else summary
     reader = Reader(source, in_fmt, chunk_rows, inputs)
     clash = [name for name in reader.repeated if name in inputs or name in keep]
     if clash:
@@ -602,6 +667,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                 columns = {name: frame[name].to_numpy() for name in inputs if name in frame.columns}
                 values, rows = program.input_columns(columns, frame.height)
                 computed = program.run(values, rows, chunk.first_row)
+                summary.rows += rows
+                summary.chunks += 1
                 if strict and len(program.warnings):
                     program.check_strict()
                 out = {name: frame[name] for name in keep}
@@ -620,8 +687,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                 now = time.perf_counter()
                 summary.seconds["write"] += now - clock
                 clock = now
-                summary.rows += rows
-                summary.chunks += 1
+                summary.written = writer.rows
                 if progress is not None:
                     progress(summary.rows, chunk.progress, reader.total)
             empty = pl.DataFrame({name: pl.Series(name, [], dtype=pl.Float64 if name not in keep else pl.String)
@@ -629,6 +695,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
             writer.finish(empty)
         except BaseException:
             if writer is not None:
+                if writer.temporary is not None:   # the file is not made: none of its rows are written
+                    summary.written = 0
                 writer.abandon()
             raise
         finally:
@@ -771,6 +839,7 @@ class Options:
     scheduler: Optional[str] = None
     var: list = field(default_factory=list)
     max_nodes: int = 5_000_000
+    force: bool = False
 
 
 # batch's options as quick.py reads them (see point.OPTIONS)
@@ -779,7 +848,8 @@ OPTIONS = {"-f": ("file", "path"), "--file": ("file", "path"), "-o": ("output", 
            "--keep": ("keep", list), "--hessian": ("hessian", None), "--strict": ("strict", None),
            "--json-summary": ("json_summary", "path"), "--quiet": ("quiet", None), "-q": ("quiet", None),
            "--chunk-rows": ("chunk_rows", int), "--engine": ("engine", str), "--scheduler": ("scheduler", str),
-           "--var": ("var", list), "--max-nodes": ("max_nodes", int)}
+           "--var": ("var", list), "--max-nodes": ("max_nodes", int),
+           "--force": ("force", None)}
 POSITIONALS = ("program", "source")
 
 
@@ -812,11 +882,54 @@ def prepare(arguments, options: Options, check_options):
                              "or pipe them to standard input",
                              hint="for example: adiff batch \"x^2\" points.csv")
         points = "-"
-    graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+    if options.engine == "dask":
+        from .batch_dask import check_target
+        check_target(points, options.output, options.out_format)
+    else:
+        _check_target(points, options.output, options.force)
+    try:
+        graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+    except AdiffError as error:
+        if error.kind == "syntax" and file is None and _looks_like_points(text):
+            raise AdiffError("usage", f"no program: {shorten(text, 60)} names a table of points, not a program",
+                             hint='give the program before the points: adiff batch "x^2" points.csv') from None
+        raise
     wanted = names_to_list(options.wrt)
     check_wrt(graph, wanted)
     kept = names_to_list(options.keep, "--keep") or []
     return graph, bindings, shown, points, wanted, kept
+
+
+def _looks_like_points(text: Optional[str]) -> bool:
+    """Whether a program that does not parse is rather the name of a table (`adiff batch points.csv`)."""
+    if not text or "\n" in text:
+        return False
+    return Path(text).suffix.lower() in EXTENSIONS or os.path.isfile(text)
+
+
+def _check_target(source: str, target: Optional[str], force: bool) -> None:
+    """Refuse an output that is the input, by any of its names (a link, another
+    spelling): writing it would replace the points (or, on standard output,
+    feed the run its own rows).  With --force, -o replaces the input once the
+    run has succeeded, as it would any file (the input is read from the file
+    it was when the run began)."""
+    if target is not None and target != "-" and target.endswith(("/", os.sep)):
+        raise AdiffError("usage", f"-o {shorten(target, 60)}: a folder; adiff batch writes one file",
+                         hint="drop the trailing slash, or give --engine dask for a folder of parts")
+    try:
+        written = os.fstat(sys.stdout.fileno()) if target in (None, "-") else os.stat(target)
+        read = os.fstat(sys.stdin.fileno()) if source == "-" else os.stat(source)
+    except (OSError, ValueError, AttributeError):   # no such file yet; a stream with no file behind it
+        return
+    if not stat.S_ISREG(written.st_mode) or (written.st_dev, written.st_ino) != (read.st_dev, read.st_ino):
+        return
+    where = "standard input" if source == "-" else shorten(source, 60)
+    if target in (None, "-"):
+        raise AdiffError("usage", f"the output is the input: standard output is the file {where} is read from",
+                         hint="write elsewhere, with -o FILE or to another file")
+    if not force:
+        raise AdiffError("usage", f"the output is the input: -o {shorten(target, 60)} would replace {where}",
+                         hint="write elsewhere, or give --force to replace it once the run succeeds")
 
 
 def report(options: Options, graph: Graph, bindings: Mapping[str, float], shown: str, points: str,
@@ -836,15 +949,14 @@ def report(options: Options, graph: Graph, bindings: Mapping[str, float], shown:
         return
     progress = None if options.quiet or not sys.stderr.isatty() else _Progress()
     started = time.perf_counter()
-    summary = None
+    summary = Summary()
     try:
-        summary = run(graph, points, options.output, bindings=bindings, wrt=wanted, keep=kept,
-                      in_format=options.in_format, out_format=options.out_format,
-                      chunk_rows=options.chunk_rows, strict=options.strict, progress=progress,
-                      hessian=options.hessian)
+        run(graph, points, options.output, bindings=bindings, wrt=wanted, keep=kept,
+            in_format=options.in_format, out_format=options.out_format, chunk_rows=options.chunk_rows,
+            strict=options.strict, progress=progress, hessian=options.hessian, summary=summary)
     except AdiffError as error:
-        if options.json_summary is not None:
-            _write_summary(options.json_summary, Summary(), shown, points, options.output,
+        if options.json_summary is not None:   # with what was read and computed before the error
+            _write_summary(options.json_summary, summary, shown, points, options.output,
                            time.perf_counter() - started, error)
         raise
     except BrokenPipeError:

@@ -3,8 +3,8 @@
 Streamed: rows are read, computed (vectorized.py) and written a chunk at a
 time, so memory stays flat whatever the input's size and the first rows
 come out before the last are read.  Formats: CSV and JSONL (read in chunks
-of lines, each parsed by Polars), Parquet (read and written by PyArrow, a
-row group at a time).  Why these libraries: see pyproject.toml.
+of lines, each parsed by Polars), Parquet (read by Polars a chunk at a
+time, and written by a Polars sink fed a chunk at a time).  Why these libraries: see pyproject.toml.
 
 Everything here is imported only when `batch` runs: NumPy, Polars and
 PyArrow never slow down the other commands.
@@ -74,12 +74,12 @@ class Reader:
 
     def _open(self) -> None:
         try:
-            if self.fmt == "parquet":
-                import pyarrow.parquet as pq
+            if self.fmt == "parquet":   # by Polars, which reads the file's footer here
+                import polars as pl
                 handle = io.BytesIO(sys.stdin.buffer.read()) if self.source == "-" else self.source
-                self._parquet = pq.ParquetFile(handle)
-                self.columns = list(self._parquet.schema_arrow.names)
-                self.total = self._parquet.metadata.num_rows
+                self._parquet = pl.scan_parquet(handle)
+                self.columns = self._parquet.collect_schema().names()
+                self.total = self._parquet.select(pl.len()).collect().item()
                 return
             self._stream = sys.stdin.buffer if self.source == "-" else open(self.source, "rb")
             if self.source != "-":
@@ -144,12 +144,8 @@ class Reader:
     def chunks(self) -> Iterator[Chunk]:
         row = 1
         if self.fmt == "parquet":
-            import polars as pl
             read = 0
-            for batch in self._parquet.iter_batches(batch_size=self.chunk_rows):
-                frame = pl.from_arrow(batch)
-                if isinstance(frame, pl.Series):
-                    frame = frame.to_frame()
+            for frame in self._parquet.collect_batches(chunk_size=self.chunk_rows):
                 self._check_parquet(frame, row)
                 read += frame.height
                 yield Chunk(frame, row, read)
@@ -454,14 +450,18 @@ class Writer:
                 self._write_parquet(frame)
             if self.temporary is None:
                 self.stream.flush()
-        except OSError as error:   # Polars reports the file's errors as OSError with only a message
-            message = str(error)
-            if self.temporary is None and (error.errno == errno.EPIPE or f"(os error {errno.EPIPE})" in message):
-                raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None   # the reader went away
-            reason = error.strerror or message.split(" (os error ")[0]   # without Rust's errno
-            raise AdiffError("file", f"cannot write {self.target or 'standard output'}: {reason}",
-                             exit_code=ExitCode.FAILURE) from None
+        except OSError as error:
+            self._cannot_write(error)
         self.rows += frame.height
+
+    def _cannot_write(self, error: OSError):
+        """Polars reports the file's errors as OSError with only a message."""
+        message = str(error)
+        if self.temporary is None and (error.errno == errno.EPIPE or f"(os error {errno.EPIPE})" in message):
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None   # the reader went away
+        reason = error.strerror or message.split(" (os error ")[0]   # without Rust's errno
+        raise AdiffError("file", f"cannot write {self.target or 'standard output'}: {reason}",
+                         exit_code=ExitCode.FAILURE) from None
 
     def _csv(self, frame) -> None:
         import polars as pl
@@ -534,16 +534,10 @@ class Writer:
             self.stream.write((lines.str.join("\n").item() + "\n").encode("utf-8"))
 
     def _write_parquet(self, frame) -> None:
-        import pyarrow.parquet as pq
-        table = frame.to_arrow()
         if self._parquet is None:
             # to the temporary file by its path: through a Python file object it was 3x slower
-            # no dictionary for the doubles: each row group would try one on its
-            # first 131,072 distinct values and then give up, at twice the cost
-            text = [f.name for f in table.schema if not (f.type.equals("double") or f.type.equals("float"))]
-            self._parquet = pq.ParquetWriter(self.temporary or self.stream, table.schema,
-                                             use_dictionary=text or False)
-        self._parquet.write_table(table)
+            self._parquet = _ParquetSink(self.temporary or self.stream, frame.schema)
+        self._parquet.put(frame)
 
     def finish(self, empty_frame) -> None:
         """Close the output; with no rows at all, still the header (or an empty table)."""
@@ -553,7 +547,11 @@ class Writer:
             else:
                 self._write_parquet(empty_frame)
         if self._parquet is not None:
-            self._parquet.close()
+            try:
+                self._parquet.close()
+            except OSError as error:
+                self._cannot_write(error)
+            self._parquet = None
         self.stream.flush()
         if self.temporary is not None:
             self.stream.close()
@@ -564,6 +562,9 @@ class Writer:
 
     def abandon(self) -> None:
         """A failed or interrupted run: remove the temporary file, leave the target as it was."""
+        if self._parquet is not None:
+            self._parquet.stop()
+            self._parquet = None
         if self.temporary is not None:
             try:
                 self.stream.close()
@@ -574,6 +575,86 @@ class Writer:
             except OSError:
                 pass
             self.temporary = None
+
+
+class _ParquetSink:
+    """A Parquet file written by Polars a frame at a time, without PyArrow
+    (whose import and conversions cost more than the writing): Polars'
+    sink pulls the frames, on a thread of its own, from a generator fed by
+    put().  One frame waits at most; an error in writing is raised by the
+    next put() or by close()."""
+
+    _END = object()
+
+    def __init__(self, target, schema):
+        import queue
+        import threading
+
+        import polars as pl
+        from polars.io.plugins import register_io_source
+
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: Optional[BaseException] = None
+        frames = register_io_source(lambda *_: self._frames(), schema=pl.Schema(schema))
+        self._thread = threading.Thread(target=self._sink, args=(frames, target), name="adiff-batch-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def _frames(self):
+        while True:
+            frame = self._queue.get()
+            if frame is self._END:
+                return
+            yield frame
+
+    def _sink(self, frames, target) -> None:
+        try:
+            # snappy: on doubles zstd saves next to nothing, at three times the time
+            frames.sink_parquet(target, compression="snappy")
+        except Exception as error:   # raised by the caller's next put() or close(), as the OSError it was
+            import re
+            found = re.search(r"\(os error (\d+)\)", str(error))
+            if isinstance(error, OSError):
+                self._error = error
+            elif found:
+                self._error = OSError(int(found[1]), os.strerror(int(found[1])))
+            else:
+                self._error = OSError(" ".join(str(error).split())[:200])
+
+    def _hand(self, item) -> None:
+        import queue
+        while True:
+            if self._error is not None:
+                raise self._error
+            if not self._thread.is_alive():
+                raise OSError("the Parquet writer stopped")
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def put(self, frame) -> None:
+        self._hand(frame)
+
+    def close(self) -> None:
+        self._hand(self._END)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        """Abandon the file: end the frames and wait for the sink, whatever it says."""
+        import queue
+        while self._thread.is_alive():
+            try:
+                self._queue.put_nowait(self._END)
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+            self._thread.join(timeout=0.05)
 
 
 def _mode_for(path: str) -> int:

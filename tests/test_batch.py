@@ -393,11 +393,12 @@ def test_an_input_or_kept_column_named_twice_is_an_error(tmp_path):
     assert out.exit_code == 0 and read_csv(out.stdout)[0]["value"] == "6.0"
 
 
-def test_a_full_disk_is_a_clear_failure(tmp_path):
+@pytest.mark.parametrize("out_format", ["csv", "parquet"])
+def test_a_full_disk_is_a_clear_failure(tmp_path, out_format):
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full (Linux)")
     write_csv(tmp_path / "in.csv", points(10))
-    out = run("batch", "x*w", str(tmp_path / "in.csv"), "-o", "/dev/full", "--out-format", "csv")
+    out = run("batch", "x*w", str(tmp_path / "in.csv"), "-o", "/dev/full", "--out-format", out_format)
     assert out.exit_code == 1
     assert out.stderr.startswith("adiff: error: cannot write /dev/full: No space left on device\n"), out.stderr
 
@@ -727,3 +728,24 @@ def test_dask_writes_csv_parts_in_a_folder_named_csv_with_its_slash_never_over_i
     assert files and all(name.endswith(".csv") for name in files), files
     rows = read_csv((tmp_path / "results.csv" / files[0]).read_text())
     assert [float(r["value"]) for r in rows] == [2.0, 12.0]
+
+
+def test_parquet_in_and_out_streams_without_pyarrow(tmp_path):
+    """Parquet is read and written by Polars a chunk at a time: PyArrow's import
+    and its conversions cost more than the writing (issue 18, section 4)."""
+    data = points(5000, seed=11)
+    pq.write_table(pa.table(data), tmp_path / "in.parquet", row_group_size=1000)
+    code = ("import sys\n"
+            "from autodiff_cli import main\n"
+            f"sys.argv = ['adiff', 'batch', {SEED!r}, 'in.parquet', '-o', 'out.parquet', '--b', '2', "
+            "'--chunk-rows', '700']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('pyarrow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False"
+    table = pq.read_table(tmp_path / "out.parquet")
+    expected = seed_expected(data["x"], data["w"], 2.0, data["y"])
+    assert table.num_rows == 5000
+    for name, column in expected.items():
+        assert np.array_equal(table.column(name).to_numpy(), column), name

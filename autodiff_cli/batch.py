@@ -736,7 +736,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
             gradients = {name: f"grad_{name}" for name in program.wrt}
             names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
             summary.columns = names
-            writer = Writer(target, out_fmt)
+            with _interrupts_held():   # a Ctrl-C now would leave a temporary file that nothing names
+                writer = Writer(target, out_fmt)
             clock = time.perf_counter()
             for chunk in chunks:
                 frame = chunk.frame
@@ -812,6 +813,23 @@ def _interrupted_once():
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """SIGINT held back (delivered on leaving) while the output's temporary file is
+    made and named, so that the cleanup always knows it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class Ahead:

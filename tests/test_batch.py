@@ -329,8 +329,9 @@ def test_standard_input_and_the_program_from_a_file(tmp_path):
     assert bad.exit_code == 2 and "cannot come from standard input" in bad.stderr
 
 
-def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
-    target = tmp_path / "out.csv"
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])   # Parquet: its writer's thread stopped too
+def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path, suffix):
+    target = tmp_path / f"out.{suffix}"
     process = subprocess.Popen([*ADIFF, "batch", "x*2", "-", "-o", str(target), "--chunk-rows", "1"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write(b"x\n1\n2\n")

@@ -4,10 +4,11 @@ Streamed: rows are read, computed (vectorized.py) and written a chunk at a
 time, so memory stays flat whatever the input's size and the first rows
 come out before the last are read.  Formats: CSV and JSONL (read in chunks
 of lines, each parsed by Polars), Parquet (read by Polars a chunk at a
-time, and written by a Polars sink fed a chunk at a time).  Why these libraries: see pyproject.toml.
+time, and written by a Polars sink fed a chunk at a time).  Why these
+libraries: see pyproject.toml.
 
-Everything here is imported only when `batch` runs: NumPy, Polars and
-PyArrow never slow down the other commands.
+Everything here is imported only when `batch` runs: NumPy and Polars never
+slow down the other commands.
 """
 
 from __future__ import annotations
@@ -983,7 +984,7 @@ def prepare(arguments, options: Options, check_options):
         points = "-"
     if options.engine == "dask":
         from .batch_dask import check_target
-        check_target(points, options.output, options.out_format)
+        check_target(points, options.output)
     else:
         _check_target(points, options.output, options.force)
     try:

@@ -124,7 +124,7 @@ def _format_of_folder(target: str) -> str:
     return "csv" if target.rstrip("/" + os.sep).lower().endswith(".csv") else "parquet"
 
 
-def check_target(pattern: str, target: Optional[str], out_format: Optional[str]) -> None:
+def check_target(pattern: str, target: Optional[str]) -> None:
     """Refuse a folder of parts that holds input files: Dask writes its parts
     in place while it reads, so a part could replace a file not yet read."""
     if target is None or target == "-":

@@ -618,12 +618,8 @@ def test_force_replaces_the_input_with_the_results_once_the_run_succeeds(tmp_pat
         pq.write_table(pa.table(data), source, row_group_size=100)
     out = cli("batch", SEED, f"in.{suffix}", "-o", f"in.{suffix}", "--force", "--b", "1")
     assert out.exit_code == 0, out.stderr
-    if suffix == "csv":
-        import polars as pl
-        table = pl.read_csv(source)
-    else:
-        import polars as pl
-        table = pl.read_parquet(source)
+    import polars as pl
+    table = pl.read_csv(source) if suffix == "csv" else pl.read_parquet(source)
     assert table.height == len(data["x"])
     expected = seed_expected(data["x"], data["w"], 1.0, data["y"])
     for name, column in expected.items():

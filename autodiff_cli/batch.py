@@ -69,7 +69,7 @@ class Reader:
         self.numeric = list(numeric)   # the columns that must hold numbers (the inputs present)
         self.columns: list[str] = []
         self.repeated: list[str] = []     # header names given more than once
-        self.total: Optional[int] = None   # bytes or rows, for the progress bar
+        self._total: Optional[int] = None   # bytes or rows, for the progress bar
         self.where = "standard input" if source == "-" else source
         self._open()
 
@@ -80,11 +80,10 @@ class Reader:
                 handle = io.BytesIO(sys.stdin.buffer.read()) if self.source == "-" else self.source
                 self._parquet = pl.scan_parquet(handle)
                 self.columns = self._parquet.collect_schema().names()
-                self.total = self._parquet.select(pl.len()).collect().item()
                 return
             self._stream = sys.stdin.buffer if self.source == "-" else open(self.source, "rb")
             if self.source != "-":
-                self.total = os.fstat(self._stream.fileno()).st_size
+                self._total = os.fstat(self._stream.fileno()).st_size
         except FileNotFoundError:
             raise AdiffError("file", f"cannot read {self.where}: no such file") from None
         except OSError as error:
@@ -107,6 +106,14 @@ class Reader:
                 self.repeated = [name for name, count in collections.Counter(names).items() if count > 1]
         else:
             self._line = 1
+
+    @property
+    def total(self) -> Optional[int]:
+        """The input's size in bytes (rows, for Parquet: counted only when a progress bar asks)."""
+        if self._total is None and self.fmt == "parquet":
+            import polars as pl
+            self._total = self._parquet.select(pl.len()).collect().item()
+        return self._total
 
     def set_numeric(self, numeric: Sequence[str]) -> None:
         self.numeric = [c for c in numeric if c in self.columns or self.fmt == "jsonl"]

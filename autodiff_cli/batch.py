@@ -3,11 +3,12 @@
 Streamed: rows are read, computed (vectorized.py) and written a chunk at a
 time, so memory stays flat whatever the input's size and the first rows
 come out before the last are read.  Formats: CSV and JSONL (read in chunks
-of lines, each parsed by Polars), Parquet (read and written by PyArrow, a
-row group at a time).  Why these libraries: see pyproject.toml.
+of lines, each parsed by Polars), Parquet (read by Polars a chunk at a
+time, and written by a Polars sink fed a chunk at a time).  Why these
+libraries: see pyproject.toml.
 
-Everything here is imported only when `batch` runs: NumPy, Polars and
-PyArrow never slow down the other commands.
+Everything here is imported only when `batch` runs: NumPy and Polars never
+slow down the other commands.
 """
 
 from __future__ import annotations
@@ -68,22 +69,21 @@ class Reader:
         self.numeric = list(numeric)   # the columns that must hold numbers (the inputs present)
         self.columns: list[str] = []
         self.repeated: list[str] = []     # header names given more than once
-        self.total: Optional[int] = None   # bytes or rows, for the progress bar
+        self._total: Optional[int] = None   # bytes or rows, for the progress bar
         self.where = "standard input" if source == "-" else source
         self._open()
 
     def _open(self) -> None:
         try:
-            if self.fmt == "parquet":
-                import pyarrow.parquet as pq
+            if self.fmt == "parquet":   # by Polars, which reads the file's footer here
+                import polars as pl
                 handle = io.BytesIO(sys.stdin.buffer.read()) if self.source == "-" else self.source
-                self._parquet = pq.ParquetFile(handle)
-                self.columns = list(self._parquet.schema_arrow.names)
-                self.total = self._parquet.metadata.num_rows
+                self._parquet = pl.scan_parquet(handle)
+                self.columns = self._parquet.collect_schema().names()
                 return
             self._stream = sys.stdin.buffer if self.source == "-" else open(self.source, "rb")
             if self.source != "-":
-                self.total = os.fstat(self._stream.fileno()).st_size
+                self._total = os.fstat(self._stream.fileno()).st_size
         except FileNotFoundError:
             raise AdiffError("file", f"cannot read {self.where}: no such file") from None
         except OSError as error:
@@ -106,6 +106,14 @@ class Reader:
                 self.repeated = [name for name, count in collections.Counter(names).items() if count > 1]
         else:
             self._line = 1
+
+    @property
+    def total(self) -> Optional[int]:
+        """The input's size in bytes (rows, for Parquet: counted only when a progress bar asks)."""
+        if self._total is None and self.fmt == "parquet":
+            import polars as pl
+            self._total = self._parquet.select(pl.len()).collect().item()
+        return self._total
 
     def set_numeric(self, numeric: Sequence[str]) -> None:
         self.numeric = [c for c in numeric if c in self.columns or self.fmt == "jsonl"]
@@ -144,12 +152,8 @@ class Reader:
     def chunks(self) -> Iterator[Chunk]:
         row = 1
         if self.fmt == "parquet":
-            import polars as pl
             read = 0
-            for batch in self._parquet.iter_batches(batch_size=self.chunk_rows):
-                frame = pl.from_arrow(batch)
-                if isinstance(frame, pl.Series):
-                    frame = frame.to_frame()
+            for frame in self._parquet.collect_batches(chunk_size=self.chunk_rows):
                 self._check_parquet(frame, row)
                 read += frame.height
                 yield Chunk(frame, row, read)
@@ -216,12 +220,29 @@ class Reader:
         try:
             text = pl.read_csv(io.BytesIO(self._header + lines), infer_schema=False)
         except Exception as error:
+            self._find_ragged_line(lines, numbers)
             raise AdiffError("data", f"{self.where}: not a CSV table here (lines {numbers[0]}-"
                              f"{numbers[-1]}): {' '.join(str(error).split())[:200]}") from None
         if text.height != len(numbers):
             raise AdiffError("data", f"{self.where}: a quoted field spans lines near line {numbers[0]}; "
                              "adiff batch reads one row per line")
+        self._find_ragged_line(lines, numbers)   # a short row, which Polars fills with empty cells
         self._first_bad(text, numbers)
+
+    def _find_ragged_line(self, lines: bytes, numbers: Sequence[int]) -> None:
+        """The first line whose cells are more or fewer than the header's columns."""
+        import csv
+
+        def width(line: bytes) -> int:
+            return len(next(csv.reader([line.decode("utf-8", "replace").rstrip("\r\n")]), []))
+
+        columns = width(self._header)
+        for line, number in zip(lines.splitlines(), numbers):
+            cells = width(line)
+            if cells != columns:
+                raise AdiffError("data", f"{self.where}, line {number}: {cells} cell{'s' * (cells != 1)} "
+                                 f"where the header has {columns} column{'s' * (columns != 1)}",
+                                 hint="every row needs one cell for each column of the header")
 
     def _first_bad(self, text, numbers: Optional[Sequence[int]], first_row: int = 1) -> None:
         import polars as pl
@@ -252,7 +273,7 @@ class Reader:
     def _parse_jsonl(self, lines: bytes, numbers: Sequence[int], first_try: bool):
         import polars as pl
         try:
-            frame = pl.read_ndjson(io.BytesIO(lines))
+            frame = self._unnested(pl.read_ndjson(io.BytesIO(lines)))
         except Exception:
             if first_try:
                 return None
@@ -289,7 +310,7 @@ class Reader:
                 raise AdiffError("data", f"{self.where}, line {number}: not a JSON object ({error.msg})") from None
             if not isinstance(row, dict):
                 raise AdiffError("data", f"{self.where}, line {number}: not a JSON object")
-            rows.append(row)
+            rows.append(self._flat(row))
         names = list(dict.fromkeys(k for row in rows for k in row))
         columns = {}
         for name in names:
@@ -309,6 +330,52 @@ class Reader:
                 columns[name] = pl.Series(name, [json.dumps(c) if isinstance(c, (dict, list)) else c
                                                  for c in cells], strict=False)
         return pl.DataFrame(columns)
+
+    # batch's and eval --json's own lines, read back: {"keep": {...}, "inputs": {...}, "value": ...,
+    # "gradient": {...}, "hessian": {...}} give the columns keep's and inputs' names, value,
+    # grad_NAME and hess_U_V (the first of a name wins: an input named value is the input)
+    _NESTED = {"keep": "{}", "inputs": "{}", "gradient": "grad_{}", "hessian": "hess_{}_{}"}
+
+    def _nested(self, name: str) -> Optional[str]:
+        return self._NESTED.get(name) if name not in self.numeric else None
+
+    def _unnested(self, frame):
+        import polars as pl
+        if not any(isinstance(dtype, pl.Struct) and self._nested(name) for name, dtype in frame.schema.items()):
+            return frame
+        columns = {}
+        for name, dtype in sorted(frame.schema.items(), key=lambda item: self._nested(item[0]) is None):
+            form = self._nested(name) if isinstance(dtype, pl.Struct) else None
+            if form is None:
+                columns.setdefault(name, pl.col(name))
+                continue
+            for field_ in dtype.fields:
+                cell = pl.col(name).struct.field(field_.name)
+                if name == "hessian" and isinstance(field_.dtype, pl.Struct):
+                    for inner in field_.dtype.fields:
+                        column = form.format(field_.name, inner.name)
+                        columns.setdefault(column, cell.struct.field(inner.name).alias(column))
+                elif name != "hessian":
+                    column = form.format(field_.name)
+                    columns.setdefault(column, cell.alias(column))
+        return frame.select(list(columns.values()))
+
+    def _flat(self, row: dict) -> dict:
+        if not any(isinstance(value, dict) and self._nested(name) for name, value in row.items()):
+            return row
+        flat: dict = {}
+        for name, value in sorted(row.items(), key=lambda item: self._nested(item[0]) is None):
+            form = self._nested(name) if isinstance(value, dict) else None
+            if form is None:
+                flat.setdefault(name, value)
+                continue
+            for key, cell in value.items():
+                if name == "hessian" and isinstance(cell, dict):
+                    for inner, entry in cell.items():
+                        flat.setdefault(form.format(key, inner), entry)
+                elif name != "hessian":
+                    flat.setdefault(form.format(key), cell)
+        return flat
 
     def _check_parquet(self, frame, first_row: int) -> None:
         import polars as pl
@@ -391,14 +458,18 @@ class Writer:
                 self._write_parquet(frame)
             if self.temporary is None:
                 self.stream.flush()
-        except OSError as error:   # Polars reports the file's errors as OSError with only a message
-            message = str(error)
-            if self.temporary is None and (error.errno == errno.EPIPE or f"(os error {errno.EPIPE})" in message):
-                raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None   # the reader went away
-            reason = error.strerror or message.split(" (os error ")[0]   # without Rust's errno
-            raise AdiffError("file", f"cannot write {self.target or 'standard output'}: {reason}",
-                             exit_code=ExitCode.FAILURE) from None
+        except OSError as error:
+            self._cannot_write(error)
         self.rows += frame.height
+
+    def _cannot_write(self, error: OSError):
+        """Polars reports the file's errors as OSError with only a message."""
+        message = str(error)
+        if self.temporary is None and (error.errno == errno.EPIPE or f"(os error {errno.EPIPE})" in message):
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None   # the reader went away
+        reason = error.strerror or message.split(" (os error ")[0]   # without Rust's errno
+        raise AdiffError("file", f"cannot write {self.target or 'standard output'}: {reason}",
+                         exit_code=ExitCode.FAILURE) from None
 
     def _csv(self, frame) -> None:
         import polars as pl
@@ -471,16 +542,10 @@ class Writer:
             self.stream.write((lines.str.join("\n").item() + "\n").encode("utf-8"))
 
     def _write_parquet(self, frame) -> None:
-        import pyarrow.parquet as pq
-        table = frame.to_arrow()
         if self._parquet is None:
             # to the temporary file by its path: through a Python file object it was 3x slower
-            # no dictionary for the doubles: each row group would try one on its
-            # first 131,072 distinct values and then give up, at twice the cost
-            text = [f.name for f in table.schema if not (f.type.equals("double") or f.type.equals("float"))]
-            self._parquet = pq.ParquetWriter(self.temporary or self.stream, table.schema,
-                                             use_dictionary=text or False)
-        self._parquet.write_table(table)
+            self._parquet = _ParquetSink(self.temporary or self.stream, frame.schema)
+        self._parquet.put(frame)
 
     def finish(self, empty_frame) -> None:
         """Close the output; with no rows at all, still the header (or an empty table)."""
@@ -490,7 +555,11 @@ class Writer:
             else:
                 self._write_parquet(empty_frame)
         if self._parquet is not None:
-            self._parquet.close()
+            try:
+                self._parquet.close()
+            except OSError as error:
+                self._cannot_write(error)
+            self._parquet = None
         self.stream.flush()
         if self.temporary is not None:
             self.stream.close()
@@ -501,6 +570,9 @@ class Writer:
 
     def abandon(self) -> None:
         """A failed or interrupted run: remove the temporary file, leave the target as it was."""
+        if self._parquet is not None:
+            self._parquet.stop()
+            self._parquet = None
         if self.temporary is not None:
             try:
                 self.stream.close()
@@ -511,6 +583,86 @@ class Writer:
             except OSError:
                 pass
             self.temporary = None
+
+
+class _ParquetSink:
+    """A Parquet file written by Polars a frame at a time, without PyArrow
+    (whose import and conversions cost more than the writing): Polars'
+    sink pulls the frames, on a thread of its own, from a generator fed by
+    put().  One frame waits at most; an error in writing is raised by the
+    next put() or by close()."""
+
+    _END = object()
+
+    def __init__(self, target, schema):
+        import queue
+        import threading
+
+        import polars as pl
+        from polars.io.plugins import register_io_source
+
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: Optional[BaseException] = None
+        frames = register_io_source(lambda *_: self._frames(), schema=pl.Schema(schema))
+        self._thread = threading.Thread(target=self._sink, args=(frames, target), name="adiff-batch-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def _frames(self):
+        while True:
+            frame = self._queue.get()
+            if frame is self._END:
+                return
+            yield frame
+
+    def _sink(self, frames, target) -> None:
+        try:
+            # snappy: on doubles zstd saves next to nothing, at three times the time
+            frames.sink_parquet(target, compression="snappy")
+        except Exception as error:   # raised by the caller's next put() or close(), as the OSError it was
+            import re
+            found = re.search(r"\(os error (\d+)\)", str(error))
+            if isinstance(error, OSError):
+                self._error = error
+            elif found:
+                self._error = OSError(int(found[1]), os.strerror(int(found[1])))
+            else:
+                self._error = OSError(" ".join(str(error).split())[:200])
+
+    def _hand(self, item) -> None:
+        import queue
+        while True:
+            if self._error is not None:
+                raise self._error
+            if not self._thread.is_alive():
+                raise OSError("the Parquet writer stopped")
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def put(self, frame) -> None:
+        self._hand(frame)
+
+    def close(self) -> None:
+        self._hand(self._END)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        """Abandon the file: end the frames and wait for the sink, whatever it says."""
+        import queue
+        while self._thread.is_alive():
+            try:
+                self._queue.put_nowait(self._END)
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+            self._thread.join(timeout=0.05)
 
 
 def _mode_for(path: str) -> int:
@@ -529,7 +681,8 @@ def _mode_for(path: str) -> int:
 
 @dataclass
 class Summary:
-    rows: int = 0
+    rows: int = 0            # rows read and computed
+    written: int = 0         # rows in the output (none in a file that a failure left unmade)
     chunks: int = 0
     seconds: dict = field(default_factory=lambda: {"read": 0.0, "compute": 0.0, "write": 0.0})
     warnings: list = field(default_factory=list)
@@ -538,7 +691,7 @@ class Summary:
     def document(self, program: str, source: str, target: Optional[str], total: float,
                  error: Optional[AdiffError] = None) -> dict:
         return {"schema": 1, "program": program, "input": source, "output": target or "-",
-                "rows": self.rows, "chunks": self.chunks, "columns": self.columns,
+                "rows": self.rows, "rows_written": self.written, "chunks": self.chunks, "columns": self.columns,
                 "seconds": {**{k: round(v, 6) for k, v in self.seconds.items()}, "total": round(total, 6)},
                 "rows_per_second": round(self.rows / total) if total > 0 else None,
                 "warnings": [w.to_json() for w in self.warnings],
@@ -548,8 +701,9 @@ class Summary:
 def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[str, float] = {},
         wrt: Optional[Sequence[str]] = None, keep: Sequence[str] = (), in_format: Optional[str] = None,
         out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
-        progress=None, hessian: bool = False) -> Summary:
-    """Read `source`, compute every row, write `target` (standard output when None)."""
+        progress=None, hessian: bool = False, summary: Optional[Summary] = None) -> Summary:
+    """Read `source`, compute every row, write `target` (standard output when None).
+    `summary`, if given, is filled as the run goes: after a failure it says how far it got."""
     import polars as pl
 
     if chunk_rows < 1:
@@ -557,7 +711,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
     in_fmt = format_of(source, in_format, "in")
     out_fmt = format_of(target, out_format, "out")
     inputs = list(graph.inputs)
-    summary = Summary()
+    summary = Summary() if summary is None else summary
     reader = Reader(source, in_fmt, chunk_rows, inputs)
     clash = [name for name in reader.repeated if name in inputs or name in keep]
     if clash:
@@ -590,7 +744,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
             gradients = {name: f"grad_{name}" for name in program.wrt}
             names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
             summary.columns = names
-            writer = Writer(target, out_fmt)
+            with _interrupts_held():   # a Ctrl-C now would leave a temporary file that nothing names
+                writer = Writer(target, out_fmt)
             clock = time.perf_counter()
             for chunk in chunks:
                 frame = chunk.frame
@@ -602,6 +757,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                 columns = {name: frame[name].to_numpy() for name in inputs if name in frame.columns}
                 values, rows = program.input_columns(columns, frame.height)
                 computed = program.run(values, rows, chunk.first_row)
+                summary.rows += rows
+                summary.chunks += 1
                 if strict and len(program.warnings):
                     program.check_strict()
                 out = {name: frame[name] for name in keep}
@@ -620,8 +777,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                 now = time.perf_counter()
                 summary.seconds["write"] += now - clock
                 clock = now
-                summary.rows += rows
-                summary.chunks += 1
+                summary.written = writer.rows
                 if progress is not None:
                     progress(summary.rows, chunk.progress, reader.total)
             empty = pl.DataFrame({name: pl.Series(name, [], dtype=pl.Float64 if name not in keep else pl.String)
@@ -629,6 +785,8 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
             writer.finish(empty)
         except BaseException:
             if writer is not None:
+                if writer.temporary is not None:   # the file is not made: none of its rows are written
+                    summary.written = 0
                 writer.abandon()
             raise
         finally:
@@ -667,6 +825,23 @@ def _interrupted_once():
         yield
     finally:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """SIGINT held back (delivered on leaving) while the output's temporary file is
+    made and named, so that the cleanup always knows it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class Ahead:
@@ -775,6 +950,7 @@ class Options:
     scheduler: Optional[str] = None
     var: list = field(default_factory=list)
     max_nodes: int = 5_000_000
+    force: bool = False
 
 
 # batch's options as quick.py reads them (see point.OPTIONS)
@@ -783,7 +959,8 @@ OPTIONS = {"-f": ("file", "path"), "--file": ("file", "path"), "-o": ("output", 
            "--keep": ("keep", list), "--hessian": ("hessian", None), "--strict": ("strict", None),
            "--json-summary": ("json_summary", "path"), "--quiet": ("quiet", None), "-q": ("quiet", None),
            "--chunk-rows": ("chunk_rows", int), "--engine": ("engine", str), "--scheduler": ("scheduler", str),
-           "--var": ("var", list), "--max-nodes": ("max_nodes", int)}
+           "--var": ("var", list), "--max-nodes": ("max_nodes", int),
+           "--force": ("force", None)}
 POSITIONALS = ("program", "source")
 
 
@@ -816,11 +993,54 @@ def prepare(arguments, options: Options, check_options):
                              "or pipe them to standard input",
                              hint="for example: adiff batch \"x^2\" points.csv")
         points = "-"
-    graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+    if options.engine == "dask":
+        from .batch_dask import check_target
+        check_target(points, options.output)
+    else:
+        _check_target(points, options.output, options.force)
+    try:
+        graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+    except AdiffError as error:
+        if error.kind == "syntax" and file is None and _looks_like_points(text):
+            raise AdiffError("usage", f"no program: {shorten(text, 60)} names a table of points, not a program",
+                             hint='give the program before the points: adiff batch "x^2" points.csv') from None
+        raise
     wanted = names_to_list(options.wrt)
     check_wrt(graph, wanted)
     kept = names_to_list(options.keep, "--keep") or []
     return graph, bindings, shown, points, wanted, kept
+
+
+def _looks_like_points(text: Optional[str]) -> bool:
+    """Whether a program that does not parse is rather the name of a table (`adiff batch points.csv`)."""
+    if not text or "\n" in text:
+        return False
+    return Path(text).suffix.lower() in EXTENSIONS or os.path.isfile(text)
+
+
+def _check_target(source: str, target: Optional[str], force: bool) -> None:
+    """Refuse an output that is the input, by any of its names (a link, another
+    spelling): writing it would replace the points (or, on standard output,
+    feed the run its own rows).  With --force, -o replaces the input once the
+    run has succeeded, as it would any file (the input is read from the file
+    it was when the run began)."""
+    if target is not None and target != "-" and target.endswith(("/", os.sep)):
+        raise AdiffError("usage", f"-o {shorten(target, 60)}: a folder; adiff batch writes one file",
+                         hint="drop the trailing slash, or give --engine dask for a folder of parts")
+    try:
+        written = os.fstat(sys.stdout.fileno()) if target in (None, "-") else os.stat(target)
+        read = os.fstat(sys.stdin.fileno()) if source == "-" else os.stat(source)
+    except (OSError, ValueError, AttributeError):   # no such file yet; a stream with no file behind it
+        return
+    if not stat.S_ISREG(written.st_mode) or (written.st_dev, written.st_ino) != (read.st_dev, read.st_ino):
+        return
+    where = "standard input" if source == "-" else shorten(source, 60)
+    if target in (None, "-"):
+        raise AdiffError("usage", f"the output is the input: standard output is the file {where} is read from",
+                         hint="write elsewhere, with -o FILE or to another file")
+    if not force:
+        raise AdiffError("usage", f"the output is the input: -o {shorten(target, 60)} would replace {where}",
+                         hint="write elsewhere, or give --force to replace it once the run succeeds")
 
 
 def report(options: Options, graph: Graph, bindings: Mapping[str, float], shown: str, points: str,
@@ -840,15 +1060,14 @@ def report(options: Options, graph: Graph, bindings: Mapping[str, float], shown:
         return
     progress = None if options.quiet or not sys.stderr.isatty() else _Progress()
     started = time.perf_counter()
-    summary = None
+    summary = Summary()
     try:
-        summary = run(graph, points, options.output, bindings=bindings, wrt=wanted, keep=kept,
-                      in_format=options.in_format, out_format=options.out_format,
-                      chunk_rows=options.chunk_rows, strict=options.strict, progress=progress,
-                      hessian=options.hessian)
+        run(graph, points, options.output, bindings=bindings, wrt=wanted, keep=kept,
+            in_format=options.in_format, out_format=options.out_format, chunk_rows=options.chunk_rows,
+            strict=options.strict, progress=progress, hessian=options.hessian, summary=summary)
     except AdiffError as error:
-        if options.json_summary is not None:
-            _write_summary(options.json_summary, Summary(), shown, points, options.output,
+        if options.json_summary is not None:   # with what was read and computed before the error
+            _write_summary(options.json_summary, summary, shown, points, options.output,
                            time.perf_counter() - started, error)
         raise
     except BrokenPipeError:

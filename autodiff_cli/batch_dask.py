@@ -77,7 +77,7 @@ def run_dask(graph: Graph, pattern: str, target: Optional[str], *, bindings: Map
     in_fmt = in_format or ("parquet" if files[0].lower().endswith((".parquet", ".pq")) else "csv")
     if in_fmt not in ("csv", "parquet"):
         raise AdiffError("usage", f"--engine dask reads CSV or Parquet, not {in_fmt}")
-    out_fmt = out_format or ("csv" if target.lower().endswith(".csv") else "parquet")
+    out_fmt = out_format or _format_of_folder(target)
     if out_fmt not in ("csv", "parquet"):
         raise AdiffError("usage", f"--engine dask writes CSV or Parquet parts, not {out_fmt}")
     inputs = list(graph.inputs)
@@ -117,6 +117,26 @@ def run_dask(graph: Graph, pattern: str, target: Optional[str], *, bindings: Map
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _format_of_folder(target: str) -> str:
+    """A folder named *.csv (with or without its trailing slash) gets CSV parts; any other, Parquet."""
+    return "csv" if target.rstrip("/" + os.sep).lower().endswith(".csv") else "parquet"
+
+
+def check_target(pattern: str, target: Optional[str]) -> None:
+    """Refuse a folder of parts that holds input files: Dask writes its parts
+    in place while it reads, so a part could replace a file not yet read."""
+    if target is None or target == "-":
+        return
+    folder = os.path.realpath(target)
+    for path in sorted(glob.glob(pattern)):
+        found = os.path.realpath(path)
+        if os.path.commonpath([folder, found]) == folder:
+            from .errors import shorten
+            raise AdiffError("usage", f"the output is the input: the folder -o {shorten(target, 60)} "
+                             f"holds the input {shorten(path, 60)}",
+                             hint="write the parts to another folder")
 
 
 def _count(folder: str, fmt: str) -> int:

@@ -16,7 +16,8 @@ yardstick measured in the same run.
      adiff (the command, start-up included; and batch.run in process) against
      (a) the floor: Polars reading the same file and writing a CSV of the same
      shape (9 columns), no arithmetic, also as a command (a fresh Python that
-     imports Polars), so that each adiff figure has a floor measured alike; (b) a hand-written NumPy script (Polars
+     imports Polars), so that each adiff figure has a floor measured alike; also
+     on a one-row file (the fixed cost); (b) a hand-written NumPy script (Polars
      read, the gradient by hand, Polars write); (c) JAX: pandas.read_csv,
      jit(vmap(value_and_grad)), DataFrame.to_csv.  Targets: adiff within 1.3x
      of (a), faster than (c) end to end.
@@ -27,7 +28,8 @@ yardstick measured in the same run.
      program on 10^3 rows: ns per node per row, and peak memory.
   3. 10^6 and 10^7 rows streamed from a CSV file: peak memory (target < 500 MB,
      the same for both).
-  4. JSONL and Parquet in and out at N rows, beside their floors.
+  4. Parquet and JSONL in and out at N rows, beside their floors (as commands).
+Commands take turns, 7 runs each; medians, bests and the children's CPU time.
 """
 
 from __future__ import annotations
@@ -118,14 +120,43 @@ def floor_csv(source: Path, target: Path, shaped) -> None:
 
 
 # the floor as a command: Python starts, imports Polars, reads the file and
-# writes nine columns of the same doubles (the input's, full precision), no arithmetic
+# writes nine columns of the same doubles (the input's, full precision), no
+# arithmetic, in the output's format (by its extension)
 FLOOR_SCRIPT = textwrap.dedent("""
     import sys
     import polars as pl
-    frame = pl.read_csv(sys.argv[1])
+    source, target = sys.argv[1], sys.argv[2]
+    read = {"csv": pl.read_csv, "jsonl": pl.read_ndjson, "parquet": pl.read_parquet}
+    frame = read[source.rsplit(".", 1)[1]](source)
     names = ["x", "w", "b", "y", "x", "w", "b", "y", "x"]
-    frame.select([pl.col(n).alias(f"c{k}") for k, n in enumerate(names)]).write_csv(sys.argv[2])
+    out = frame.select([pl.col(n).alias(f"c{k}") for k, n in enumerate(names)])
+    getattr(out, "write_" + {"jsonl": "ndjson"}.get(target.rsplit(".", 1)[1], target.rsplit(".", 1)[1]))(target)
 """)
+
+
+def in_turns(commands: dict, repeat: int, outputs: list) -> dict:
+    """Each command run `repeat` times, the commands taking turns (a change in
+    the machine's load touches each alike), each writing a new file: the wall
+    times of every run, and the CPU times (user + system) of the child."""
+    walls: dict = {name: [] for name in commands}
+    cpus: dict = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            for output in outputs:
+                output.unlink(missing_ok=True)
+            start = time.perf_counter()
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(usage.ru_utime + usage.ru_stime)
+            if status != 0:
+                raise SystemExit(f"failed ({status}): {' '.join(map(str, command))}")
+    return {"wall": walls, "cpu": cpus}
+
+
+def median(values: list) -> float:
+    import statistics
+    return statistics.median(values)
 
 
 def hand_numpy_csv(source: Path, target: Path) -> None:
@@ -189,11 +220,22 @@ def seed_section(work: Path, rows: int, peers: str | None) -> dict:
     calls = {"floor": lambda: floor_csv(source, work / "floor.csv", shaped),
              "adiff_in_process": lambda: batch.run(graph, str(source), str(work / "adiff2.csv")),
              "hand_numpy": lambda: hand_numpy_csv(source, work / "hand.csv")}
-    for name in [*commands, *calls]:
+    one = work / "one.csv"
+    make_points(one, 1)
+    commands.update({"floor_one_row": [sys.executable, "-c", FLOOR_SCRIPT, str(one), str(work / "floor1.csv")],
+                     "adiff_one_row": [*adiff_command(), "batch", SEED, str(one), "-o", str(work / "adiff1.csv"),
+                                       "--quiet"]})
+    for name in calls:
         found[name] = float("inf")
-    outputs = [work / name for name in ("floor.csv", "floor2.csv", "adiff.csv", "adiff2.csv", "hand.csv")]
+    outputs = [work / name for name in ("floor.csv", "floor2.csv", "adiff.csv", "adiff2.csv", "hand.csv",
+                                        "floor1.csv", "adiff1.csv")]
+    # the commands: seven runs each in turns, medians (and bests)
+    found["turns"] = in_turns(commands, 7, outputs)
+    for name, times in found["turns"]["wall"].items():
+        found[name] = median(times)
+        found[name + "_best"] = min(times)
     for _ in range(5):
-        for name, run in [*((n, lambda c=c: child(c)) for n, c in commands.items()), *calls.items()]:
+        for name, run in calls.items():
             for output in outputs:   # each writes a new file (writing over one: see the README)
                 output.unlink(missing_ok=True)
             start = time.perf_counter()
@@ -261,13 +303,23 @@ JAX_ARITHMETIC = textwrap.dedent("""
 
 def report_seed(found: dict) -> None:
     rows = found["rows"]
-    print(f"1. seed example {SEED}, {rows:,} rows, CSV in and out (best of 5, in turns, seconds)")
-    print("   as commands (a fresh Python each time):")
-    print(f"     floor: Python, import Polars, read, write 9 columns  {found['floor_command']:6.2f}")
-    print(f"     adiff batch                                          {found['adiff']:6.2f}   "
-          f"{found['adiff'] / found['floor_command']:.2f}x the floor (target <= 1.3x)")
-    print(f"     (python -c pass                                      {found['python_start']:6.2f})")
-    print("   in process (imports done):")
+    print(f"1. seed example {SEED}, {rows:,} rows, CSV in and out (seconds)")
+    print("   as commands (a fresh Python each time; 7 runs each in turns: median, best; CPU median):")
+    cpu = found["turns"]["cpu"]
+
+    def line(label: str, name: str, floor: str = "") -> None:
+        text = (f"     {label:52} {found[name]:6.2f} {found[name + '_best']:6.2f}   cpu {median(cpu[name]):5.2f}")
+        if floor:
+            text += (f"   {found[name] / found[floor]:.2f}x the floor (best {found[name + '_best'] / found[floor + '_best']:.2f}x, "
+                     f"cpu {median(cpu[name]) / median(cpu[floor]):.2f}x; target <= 1.3x)")
+        print(text)
+
+    line("floor: Python, import Polars, read, write 9 columns", "floor_command")
+    line("adiff batch", "adiff", "floor_command")
+    line("floor, one row", "floor_one_row")
+    line("adiff batch, one row", "adiff_one_row", "floor_one_row")
+    line("(python -c pass)", "python_start")
+    print("   in process (imports done; best of 5):")
     print(f"     floor: Polars read + write of the same shape         {found['floor']:6.2f}")
     print(f"     adiff batch.run                                      {found['adiff_in_process']:6.2f}   "
           f"{found['adiff_in_process'] / found['floor']:.2f}x the floor (target <= 1.3x)")
@@ -369,33 +421,29 @@ def report_stream(found: list[dict]) -> None:
 # ---- 4. JSONL and Parquet -------------------------------------------------------------
 
 def formats_section(work: Path, rows: int) -> list[dict]:
-    import polars as pl
-    import pyarrow.parquet as pq
     found = []
-    shaped = output_shaped(rows)
-    for suffix in ("jsonl", "parquet"):
+    for suffix in ("parquet", "jsonl"):
         source = work / f"seed.{suffix}"
         make_points(source, rows)
-        target = work / f"out.{suffix}"
-        seconds = min(child([*adiff_command(), "batch", SEED, str(source), "-o", str(target), "--quiet"])[0]
-                      for _ in range(2))
-
-        def floor():
-            if suffix == "jsonl":   # Polars both ways
-                pl.read_ndjson(source)
-                shaped.write_ndjson(work / "f.jsonl")
-            else:                   # PyArrow both ways, as adiff
-                pq.read_table(source)
-                pq.write_table(shaped.to_arrow(), work / "f.parquet")
-        found.append({"format": suffix, "rows": rows, "adiff": seconds, "floor": timed(floor, 2)})
+        outputs = [work / f"out.{suffix}", work / f"floor.{suffix}"]
+        commands = {"floor": [sys.executable, "-c", FLOOR_SCRIPT, str(source), str(outputs[1])],
+                    "adiff": [*adiff_command(), "batch", SEED, str(source), "-o", str(outputs[0]), "--quiet"]}
+        turns = in_turns(commands, 7, outputs)
+        found.append({"format": suffix, "rows": rows, "turns": turns,
+                      **{name: median(times) for name, times in turns["wall"].items()},
+                      **{name + "_best": min(times) for name, times in turns["wall"].items()},
+                      **{name + "_cpu": median(times) for name, times in turns["cpu"].items()}})
     return found
 
 
 def report_formats(found: list[dict]) -> None:
-    print("4. other formats, in and out (the command, start-up included)")
+    print("4. other formats, in and out, as commands (7 runs each in turns: median, best; CPU median)")
     for f in found:
-        print(f"   {f['format']:8} {f['rows']:,} rows: adiff {f['adiff']:.2f} s; floor (read + write of the "
-              f"same shape) {f['floor']:.2f} s: {f['adiff'] / f['floor']:.2f}x")
+        print(f"   {f['format']:8} {f['rows']:,} rows: adiff {f['adiff']:.2f} s (best {f['adiff_best']:.2f}, "
+              f"cpu {f['adiff_cpu']:.2f}); floor (Python, import Polars, read, write 9 columns) {f['floor']:.2f} s "
+              f"(best {f['floor_best']:.2f}, cpu {f['floor_cpu']:.2f}): {f['adiff'] / f['floor']:.2f}x "
+              f"(best {f['adiff_best'] / f['floor_best']:.2f}x, cpu {f['adiff_cpu'] / f['floor_cpu']:.2f}x; "
+              f"target <= 1.3x for Parquet)")
 
 
 def main() -> None:
@@ -410,6 +458,10 @@ def main() -> None:
     options = parser.parse_args()
     rows = 100_000 if options.quick else 1_000_000
     parts = options.only or ["seed", "big", "stream", "formats"]
+    # the commands run as an installed adiff does, from bytecode: where
+    # PYTHONDONTWRITEBYTECODE is set, each run would compile adiff's modules again
+    import compileall
+    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "autodiff_cli"), quiet=1)
     print(f"adiff batch benchmark: Python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
           "(a shared machine: absolute times are noisy, ratios less so)")

@@ -329,8 +329,9 @@ def test_standard_input_and_the_program_from_a_file(tmp_path):
     assert bad.exit_code == 2 and "cannot come from standard input" in bad.stderr
 
 
-def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
-    target = tmp_path / "out.csv"
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])   # Parquet: its writer's thread stopped too
+def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path, suffix):
+    target = tmp_path / f"out.{suffix}"
     process = interruptible([*ADIFF, "batch", "x*2", "-", "-o", str(target), "--chunk-rows", "1"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write(b"x\n1\n2\n")
@@ -442,11 +443,12 @@ def test_an_input_or_kept_column_named_twice_is_an_error(tmp_path):
     assert out.exit_code == 0 and read_csv(out.stdout)[0]["value"] == "6.0"
 
 
-def test_a_full_disk_is_a_clear_failure(tmp_path):
+@pytest.mark.parametrize("out_format", ["csv", "parquet"])
+def test_a_full_disk_is_a_clear_failure(tmp_path, out_format):
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full (Linux)")
     write_csv(tmp_path / "in.csv", points(10))
-    out = run("batch", "x*w", str(tmp_path / "in.csv"), "-o", "/dev/full", "--out-format", "csv")
+    out = run("batch", "x*w", str(tmp_path / "in.csv"), "-o", "/dev/full", "--out-format", out_format)
     assert out.exit_code == 1
     assert out.stderr.startswith("adiff: error: cannot write /dev/full: No space left on device\n"), out.stderr
 
@@ -621,3 +623,175 @@ def test_hessian_in_jsonl_is_the_symmetric_matrix_with_non_finite_strings(tmp_pa
     assert second["hessian"]["x"] == {"x": "-Infinity", "w": "Infinity"}
 
 
+
+
+# ---- issue 20: the output is the input; smaller ones -------------------------------------
+
+def test_an_output_that_is_the_input_by_any_name_is_refused_and_the_input_kept(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "in.csv"
+    text = "id,x,w,note\na,1,2,hi\nb,3,4,yo\n"
+    source.write_text(text)
+    (tmp_path / "link.csv").symlink_to(source)
+    os.link(source, tmp_path / "hard.csv")
+    (tmp_path / "sub").mkdir()
+    for given, target in (("in.csv", "in.csv"), ("in.csv", "link.csv"), ("in.csv", "hard.csv"),
+                          ("./in.csv", "sub/../in.csv"), (str(source), "in.csv"), ("link.csv", "hard.csv")):
+        out = cli("batch", "x*w", given, "-o", target)
+        assert out.exit_code == 2, (given, target, out)
+        assert " ".join(out.stderr.split()).startswith(f"adiff: error: the output is the input: -o {target} "
+                                                       "would replace"), out.stderr
+        assert "--force" in out.stderr
+        assert source.read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.csv", "in.csv", "link.csv", "sub"]
+    # from standard input, and standard output appended to the input
+    with open(source, "rb") as points_in:
+        piped = subprocess.run([*ADIFF, "batch", "x*w", "-", "-o", "in.csv"], stdin=points_in,
+                               capture_output=True, text=True)
+    assert piped.returncode == 2 and "the output is the input" in piped.stderr
+    with open(source, "ab") as appended:
+        done = subprocess.run([*ADIFF, "batch", "x*w", "in.csv"], stdout=appended, stderr=subprocess.PIPE,
+                              text=True)
+    assert done.returncode == 2 and "standard output is the file in.csv is read from" in done.stderr
+    assert source.read_text() == text
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_force_replaces_the_input_with_the_results_once_the_run_succeeds(tmp_path, monkeypatch, suffix):
+    monkeypatch.chdir(tmp_path)
+    data = points(300_000 if suffix == "csv" else 1000, seed=3)   # more than one chunk of CSV
+    source = tmp_path / f"in.{suffix}"
+    if suffix == "csv":
+        write_csv(source, data)
+    else:
+        pq.write_table(pa.table(data), source, row_group_size=100)
+    out = cli("batch", SEED, f"in.{suffix}", "-o", f"in.{suffix}", "--force", "--b", "1")
+    assert out.exit_code == 0, out.stderr
+    import polars as pl
+    table = pl.read_csv(source) if suffix == "csv" else pl.read_parquet(source)
+    assert table.height == len(data["x"])
+    expected = seed_expected(data["x"], data["w"], 1.0, data["y"])
+    for name, column in expected.items():
+        assert np.array_equal(table[name].to_numpy(), column), name
+
+
+def test_a_forgotten_program_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "points.csv", {"x": [1.0]})
+    for words in (["points.csv"], ["points.csv", "out.csv"], ["missing.parquet"], ["data/points.jsonl"]):
+        out = cli("batch", *words)
+        assert out.exit_code == 2, (words, out)
+        assert out.stderr.startswith(f"adiff: error: no program: {words[0]} names a table of points"), out.stderr
+        assert "syntax" not in out.stderr and "unexpected" not in out.stderr
+    out = cli("batch", "x^", "points.csv")   # a program that does not parse is a syntax error
+    assert out.exit_code == 2 and "no program" not in out.stderr
+
+
+@pytest.mark.parametrize("row, cells", [("3,4,5", 3), ("3", 1), ('"3",4,"a,b"', 3), ("", None)])
+def test_a_ragged_row_is_named_by_its_line_in_adiffs_words(tmp_path, monkeypatch, row, cells):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "in.csv"
+    source.write_text("x,w\n" + "1,2\n" * 80 + f"{row}\n" + "6,7\n")
+    out = cli("batch", "x*w", "in.csv", "-o", "out.csv")
+    if cells is None:   # a blank line is skipped, not ragged
+        assert out.exit_code == 0, out.stderr
+        return
+    assert out.exit_code == 2
+    assert out.stderr.startswith(f"adiff: error: in.csv, line 82: {cells} cell{'s' * (cells > 1)} "
+                                 "where the header has 2 columns"), out.stderr
+    assert "Schema" not in out.stderr and "truncate_ragged_lines" not in out.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("out_format", ["jsonl", "csv"])
+def test_batch_reads_its_own_output_back(tmp_path, monkeypatch, out_format):
+    monkeypatch.chdir(tmp_path)
+    projectile = str(ROOT / "samples" / "projectile.adiff")
+    first = cli("batch", "-f", projectile, str(ROOT / "samples" / "projectile_points.csv"), "--keep", "shot",
+                "--wrt", "v,θ", "-o", f"first.{out_format}", "--hessian")
+    assert first.exit_code == 0, first.stderr
+    again = cli("batch", "-f", projectile, f"first.{out_format}", "--keep", "shot", "--wrt", "v,θ",
+                "--hessian")
+    assert again.exit_code == 0, again.stderr
+    direct = cli("batch", "-f", projectile, str(ROOT / "samples" / "projectile_points.csv"), "--keep", "shot",
+                 "--wrt", "v,θ", "--hessian")
+    assert again.stdout == direct.stdout
+    # with NaN and infinities spelled out, and the gradient carried through as grad_x
+    (tmp_path / "x.csv").write_text("x\n1\n-1\n0\n4\n")
+    assert cli("batch", "log(x)", "x.csv", "-o", "log.jsonl", "-q").exit_code == 0
+    back = cli("batch", "exp(x)", "log.jsonl", "--keep", "value", "--out-format", "csv")
+    assert back.exit_code == 2 and "--keep value: the output has a column value of its own" in back.stderr
+    back = cli("batch", "sqrt(x)", "log.jsonl", "-q")
+    assert back.exit_code == 0, back.stderr
+    assert [row["x"] for row in read_csv(back.stdout)] == ["1.0", "-1.0", "0.0", "4.0"]
+    assert [row["value"] for row in read_csv(back.stdout)] == ["1.0", "nan", "0.0", "2.0"]
+    # eval --json's document is such a line too
+    document = cli("eval", "x*w", "--x", "2", "--w", "3", "--json")
+    (tmp_path / "e.jsonl").write_text(json.dumps(json.loads(document.stdout)) + "\n")
+    back = cli("batch", "x*w+1", "e.jsonl")
+    assert back.exit_code == 0, back.stderr
+    assert read_csv(back.stdout) == [{"x": "2.0", "w": "3.0", "value": "7.0", "grad_x": "3.0", "grad_w": "2.0"}]
+
+
+def test_json_summary_after_a_strict_failure_says_what_was_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "in.csv"
+    source.write_text("x\n" + "1\n" * 250 + "-1\n" + "2\n" * 49)
+    out = cli("batch", "log(x)", "in.csv", "--strict", "--chunk-rows", "100", "-o", "out.csv",
+              "--json-summary", "s.json")
+    assert out.exit_code == 1
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["error"]["kind"] == "strict"
+    assert 251 <= doc["rows"] <= 300 and doc["chunks"] >= 1 and doc["rows_written"] == 0
+    assert doc["warnings"][0]["first_row"] == 251 and doc["warnings"][0]["rows"] == 1
+    assert not (tmp_path / "out.csv").exists()
+    ok = cli("batch", "log(x)", "in.csv", "-q", "-o", "out.csv", "--json-summary", "s.json")
+    assert ok.exit_code == 0
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["rows"] == doc["rows_written"] == 300 and doc["error"] is None
+
+
+def test_a_local_output_with_a_trailing_slash_is_a_folder_and_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "in.csv", {"x": [1.0]})
+    out = cli("batch", "x", "in.csv", "-o", "results.csv/")
+    assert out.exit_code == 2 and "a folder; adiff batch writes one file" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_dask_writes_csv_parts_in_a_folder_named_csv_with_its_slash_never_over_its_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pytest.importorskip("distributed", reason="the dask extra is part of .[test]")
+    (tmp_path / "parts").mkdir()
+    write_csv(tmp_path / "parts" / "a.csv", {"x": [1.0, 3.0], "w": [2.0, 4.0]})
+    for target in ("parts", "parts/", "./parts/sub/.."):
+        out = cli("batch", "x*w", "parts/*.csv", "-o", target, "--engine", "dask")
+        assert out.exit_code == 2 and "the output is the input: the folder" in out.stderr, out.stderr
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["a.csv"]
+    out = run("batch", "x*w", "parts/*.csv", "-o", "results.csv/", "--engine", "dask", cwd=tmp_path, timeout=300)
+    assert out.exit_code == 0, out.stderr
+    files = sorted(p.name for p in (tmp_path / "results.csv").iterdir())
+    assert files and all(name.endswith(".csv") for name in files), files
+    rows = read_csv((tmp_path / "results.csv" / files[0]).read_text())
+    assert [float(r["value"]) for r in rows] == [2.0, 12.0]
+
+
+def test_parquet_in_and_out_streams_without_pyarrow(tmp_path):
+    """Parquet is read and written by Polars a chunk at a time: PyArrow's import
+    and its conversions cost more than the writing (issue 18, section 4)."""
+    data = points(5000, seed=11)
+    pq.write_table(pa.table(data), tmp_path / "in.parquet", row_group_size=1000)
+    code = ("import sys\n"
+            "from autodiff_cli import main\n"
+            f"sys.argv = ['adiff', 'batch', {SEED!r}, 'in.parquet', '-o', 'out.parquet', '--b', '2', "
+            "'--chunk-rows', '700']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('pyarrow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False"
+    table = pq.read_table(tmp_path / "out.parquet")
+    expected = seed_expected(data["x"], data["w"], 2.0, data["y"])
+    assert table.num_rows == 5000
+    for name, column in expected.items():
+        assert np.array_equal(table.column(name).to_numpy(), column), name

@@ -74,9 +74,11 @@ def batch_command(
                                                  "(default: start a local cluster)."),
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    force: bool = typer.Option(False, "--force",
+                               help="Write -o FILE even when it is the input (replaced once the run succeeds)."),
 ) -> None:
     options = Options(program=program, source=source, file=file, output=output, in_format=in_format,
                       out_format=out_format, wrt=wrt, keep=keep, hessian=hessian, strict=strict,
                       json_summary=json_summary, quiet=quiet, chunk_rows=chunk_rows, engine=engine,
-                      scheduler=scheduler, var=var, max_nodes=max_nodes)
+                      scheduler=scheduler, var=var, max_nodes=max_nodes, force=force)
     guarded(False, lambda: report(options, *prepare(_arguments(ctx), options, partial(_check_options, ctx))))

@@ -771,6 +771,7 @@ class Options:
     scheduler: Optional[str] = None
     var: list = field(default_factory=list)
     max_nodes: int = 5_000_000
+    of: Optional[str] = None
 
 
 # batch's options as quick.py reads them (see point.OPTIONS)
@@ -779,7 +780,7 @@ OPTIONS = {"-f": ("file", "path"), "--file": ("file", "path"), "-o": ("output", 
            "--keep": ("keep", list), "--hessian": ("hessian", None), "--strict": ("strict", None),
            "--json-summary": ("json_summary", "path"), "--quiet": ("quiet", None), "-q": ("quiet", None),
            "--chunk-rows": ("chunk_rows", int), "--engine": ("engine", str), "--scheduler": ("scheduler", str),
-           "--var": ("var", list), "--max-nodes": ("max_nodes", int)}
+           "--var": ("var", list), "--max-nodes": ("max_nodes", int), "--of": ("of", str)}
 POSITIONALS = ("program", "source")
 
 
@@ -812,7 +813,8 @@ def prepare(arguments, options: Options, check_options):
                              "or pipe them to standard input",
                              hint="for example: adiff batch \"x^2\" points.csv")
         points = "-"
-    graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+    graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options,
+                                 options.of)
     wanted = names_to_list(options.wrt)
     check_wrt(graph, wanted)
     kept = names_to_list(options.keep, "--keep") or []

@@ -98,6 +98,12 @@ class Graph:
         node = self.nodes[self.output]
         return {node.label if node.label is not None and node.op != CONST else "output": self.output}
 
+    def view(self, name: str) -> "Graph":
+        """The graph of the one output `name`, sharing this graph's nodes."""
+        from dataclasses import replace
+        node = self.output_names()[name]
+        return replace(self, output=node, outputs={(): node}, results={})
+
     def select(self, name: str) -> None:
         """Keep only the output `name` (`--of NAME`): the graph of one output."""
         names = self.output_names()

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..cli import OF, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
 from ..edge import check_wrt, guarded, in_range, names_to_list, output, warn
 from ..errors import AdiffError
 
@@ -51,6 +51,7 @@ def diff_command(
     json: bool = JSON,
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
 ) -> None:
     as_json = json or format == "json"
 
@@ -72,7 +73,7 @@ def diff_command(
         from ..printing import render
 
         wanted = names_to_list(wrt)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
         check_wrt(graph, wanted)
         result = derivative(graph, wanted, order, hessian, gradient=chosen in ("python", "c"),
                             max_nodes=max_nodes)

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
-from ..edge import check_wrt, guarded, in_range, names_to_list, output, print_json, warn
+from ..cli import OF, DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, one_output, in_range, names_to_list, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 HELP = """Show the forward and backward passes of PROGRAM step by step.
@@ -51,6 +51,7 @@ def explain_command(
     digits: int = DIGITS,
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
 ) -> None:
     chosen = "json" if json and format is None else (format or "text")
 
@@ -69,7 +70,8 @@ def explain_command(
         in_range("--max-nodes", max_nodes, 1)
         in_range("--digits", digits, 1, 17)
         wanted = names_to_list(wrt)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
+        one_output(graph, "explain")
         check_wrt(graph, wanted)
         trace = evaluate(graph, bindings)
         warn(trace.warnings)

@@ -1,0 +1,341 @@
+"""Functions (`NAME(P1, ...) = EXPR`), several outputs (`R, H`), and forward
+mode: checked against the written-out program, central finite differences,
+one single-output run per output, and each other."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+
+import pytest
+
+from autodiff_cli import AdiffError
+from autodiff_cli.evaluator import evaluate, jvp, vjp
+from autodiff_cli.parser import parse
+from support import cli
+
+EPS = sys.float_info.epsilon
+UNARY = ["sin", "cos", "tanh", "exp", "atan", "sigmoid"]
+
+
+# ---- random programs, written with functions and written out ------------------------
+
+class Program:
+    """A random program as trees: functions f1..fk (each may call earlier
+    ones, use a free input y, and name parameters like the inputs: x
+    shadows the input x), then several outputs calling them."""
+
+    def __init__(self, seed: int, outputs: int = 3):
+        self.rng = random.Random(seed)
+        self.functions: list[tuple[str, list[str], tuple]] = []
+        for k in range(self.rng.randint(1, 4)):
+            params = self.rng.sample(["x", "a", "b", "c"], self.rng.randint(1, 3))
+            body = self._tree(params, 3)
+            for p in params:   # every parameter used (an argument nothing uses still builds its nodes)
+                body = ("+", body, ("*", (p,), ("2",)))
+            self.functions.append((f"f{k + 1}", params, body))
+        # outputs are expressions (two bare names alike would be one output listed twice)
+        self.outputs = [("+", self._tree(["x", "y", "z"], 3), (str(k),)) for k in range(outputs)]
+
+    def _tree(self, names, depth, calls=True):
+        rng = self.rng
+        if depth == 0 or rng.random() < 0.2:
+            return (rng.choice(names + ["y", "0.5", "3"]),)
+        kind = rng.random()
+        if calls and self.functions and kind < 0.35:
+            name, params, _ = rng.choice(self.functions)
+            return ("call", name, *[self._tree(names, depth - 1) for _ in params])
+        if kind < 0.55:
+            return (rng.choice(UNARY), self._tree(names, depth - 1))
+        return (rng.choice("+-*"), self._tree(names, depth - 1), self._tree(names, depth - 1))
+
+    def _text(self, tree, inline: bool, env=None) -> str:
+        env = env or {}
+        head = tree[0]
+        if len(tree) == 1:
+            return env.get(head, head)
+        if head == "call":
+            args = [self._text(t, inline, env) for t in tree[2:]]
+            if not inline:
+                return f"{tree[1]}({', '.join(args)})"
+            _, params, body = next(f for f in self.functions if f[0] == tree[1])
+            return "(" + self._text(body, True, {p: f"({a})" for p, a in zip(params, args)}) + ")"
+        if head in UNARY:
+            return f"{head}({self._text(tree[1], inline, env)})"
+        return f"({self._text(tree[1], inline, env)} {head} {self._text(tree[2], inline, env)})"
+
+    def with_functions(self) -> str:
+        lines = [f"{name}({', '.join(params)}) = {self._text(body, False)}"
+                 for name, params, body in self.functions]
+        return "\n".join(lines + [", ".join(self._text(t, False) for t in self.outputs)])
+
+    def written_out(self) -> str:
+        return ", ".join(self._text(t, True) for t in self.outputs)
+
+
+POINT = {"x": 0.37, "y": -0.81, "z": 1.3}
+
+
+def _bound(graph):
+    return {name: POINT[name] for name in graph.inputs}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_functions_match_the_written_out_program(seed):
+    program = Program(seed)
+    text, flat = program.with_functions(), program.written_out()
+    graph, expected = parse(text), parse(flat)
+    # inlining through Graph.add shares nodes exactly as the written-out text does
+    assert len(graph.nodes) == len(expected.nodes), text
+    assert set(graph.inputs) == set(expected.inputs)
+    a, b = evaluate(graph, _bound(graph)), evaluate(expected, _bound(expected))
+    for name in graph.results:
+        assert a.values[graph.results[name]] == pytest.approx(b.values[expected.results[name]], rel=1e-14, abs=1e-300)
+        for x in graph.inputs:
+            assert a.jacobian.rows[name][x] == pytest.approx(b.jacobian.rows[name][x], rel=1e-12, abs=1e-14)
+
+
+def _scale(trace, name):
+    """The size of the terms summed into a derivative: rounding is relative to these."""
+    column = trace.jacobian.columns[name] if trace.jacobian.mode == "reverse" else None
+    values = trace.values
+    if column is None:
+        return max(abs(v) for v in values)
+    return max([abs(v * g) for v, g in zip(values, column) if g is not None] + [1.0])
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_forward_mode_agrees_with_reverse_mode_to_4_ulp(seed):
+    graph = parse(Program(seed, outputs=4).with_functions())
+    reverse = evaluate(graph, _bound(graph), "reverse")
+    forward = evaluate(graph, _bound(graph), "forward")
+    if not all(math.isfinite(v) for v in reverse.values):
+        pytest.skip("an overflow: non-finite numbers differ by the order of the sums")
+    assert reverse.jacobian.mode == "reverse" and forward.jacobian.mode == "forward"
+    for name in graph.results:
+        scale = _scale(reverse, name)
+        for x in graph.inputs:
+            r, f = reverse.jacobian.rows[name][x], forward.jacobian.rows[name][x]
+            assert abs(r - f) <= 4 * EPS * max(abs(r), abs(f), scale), (name, x, r, f)
+
+
+def _central(graph, bindings, node, x, h=1e-6):
+    def at(delta):
+        return evaluate(graph, {**bindings, x: bindings[x] + delta}).values[node]
+    return (at(h) - at(-h)) / (2 * h)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_jacobians_match_central_differences_and_single_output_runs(seed):
+    program = Program(seed)
+    text = program.with_functions()
+    graph = parse(text)
+    bindings = _bound(graph)
+    trace = evaluate(graph, bindings)
+    for k, (name, node) in enumerate(graph.results.items()):
+        # one single-output run per output: the output alone, written out
+        single = parse(program._text(program.outputs[k], True))
+        alone = evaluate(single, _bound(single))
+        for x in graph.inputs:
+            entry = trace.jacobian.rows[name][x]
+            assert entry == pytest.approx(alone.gradient([x])[x] if x in single.inputs else 0.0,
+                                          rel=1e-12, abs=1e-14)
+            assert entry == pytest.approx(_central(graph, bindings, node, x), rel=1e-6, abs=1e-7)
+
+
+# ---- the projectile: published formulas -------------------------------------------
+
+PROJECTILE = "R = v^2*sin(2*theta)/g\nH = v^2*sin(theta)^2/(2*g)\nR, H"
+AT = {"v": 20.0, "theta": 0.6, "g": 9.81}
+
+
+def _projectile_jacobian():
+    v, t, g = AT["v"], AT["theta"], AT["g"]
+    return {"R": {"v": 2 * v * math.sin(2 * t) / g, "theta": 2 * v * v * math.cos(2 * t) / g,
+                  "g": -v * v * math.sin(2 * t) / g ** 2},
+            "H": {"v": v * math.sin(t) ** 2 / g, "theta": v * v * math.sin(t) * math.cos(t) / g,
+                  "g": -v * v * math.sin(t) ** 2 / (2 * g * g)}}
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward", "auto"])
+def test_eval_json_has_values_and_the_jacobian(mode):
+    out = cli("eval", PROJECTILE, "--v", "20", "--theta", "0.6", "--g", "9.81", "--json", "--mode", mode)
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert "value" not in doc and "gradient" not in doc
+    assert list(doc["values"]) == ["R", "H"]
+    assert doc["values"]["R"] == pytest.approx(400 * math.sin(1.2) / 9.81, rel=1e-15)
+    expected = _projectile_jacobian()
+    assert list(doc["jacobian"]) == ["R", "H"]
+    for name, row in expected.items():
+        assert list(doc["jacobian"][name]) == ["v", "theta", "g"]
+        for x, d in row.items():
+            assert doc["jacobian"][name][x] == pytest.approx(d, rel=1e-13)
+    # auto: 3 inputs, 2 outputs: two backward passes beat three tangent passes
+    assert doc["mode"] == ("forward" if mode == "forward" else "reverse")
+
+
+def test_auto_picks_forward_for_fewer_inputs_and_reverse_on_a_tie():
+    doc = json.loads(cli("eval", "sin(x), cos(x), x^2", "--x", "1", "--json", "--mode", "auto").stdout)
+    assert doc["mode"] == "forward"
+    doc = json.loads(cli("eval", "x*y, x+y", "--x", "1", "--y", "2", "--json", "--mode", "auto").stdout)
+    assert doc["mode"] == "reverse"
+
+
+def test_eval_table_has_a_column_per_output_and_the_jacobian_matrix():
+    out = cli("eval", PROJECTILE, "--v", "20", "--theta", "0.6", "--g", "9.81")
+    assert out.exit_code == 0, out.stderr
+    header = out.stdout.splitlines()[0].split()
+    assert header[-2:] == ["∂R/∂·", "∂H/∂·"]
+    assert "(output R)" in out.stdout and "(output H)" in out.stdout
+    lines = out.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Jacobian"))
+    assert lines[at].split()[1:] == ["∂/∂v", "∂/∂theta", "∂/∂g"]
+    expected = _projectile_jacobian()
+    for line, name in zip(lines[at + 1:at + 3], ["R", "H"]):
+        cells = line.split()
+        assert cells[0] == f"∂{name}"
+        for cell, x in zip(cells[1:], ["v", "theta", "g"]):
+            assert float(cell) == pytest.approx(expected[name][x], rel=1e-5)
+
+
+def test_forward_mode_table_shows_each_nodes_tangent():
+    out = cli("eval", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5",
+              "--mode", "forward", "--wrt", "x")
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[-1] == "∂·/∂x"
+    # x*w: ∂/∂x = w = 3; the output (x*w+b-y)^2: 2·(xw+b−y)·w = 12
+    assert lines[4].split()[-1] == "3"
+    assert lines[10].split()[-1] == "12"
+    assert "∂output/∂x  12" in out.stdout
+
+
+def test_single_output_is_unchanged_by_the_new_options():
+    seed = cli("eval", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5", "--json")
+    doc = json.loads(seed.stdout)
+    assert doc["value"] == 4 and doc["gradient"] == {"x": 12, "w": 8, "b": 4, "y": -4}
+    assert "values" not in doc and "mode" not in doc and "grad" in doc["nodes"][0]
+
+
+def test_tangent_and_cotangent_give_jvp_and_vjp():
+    out = cli("eval", PROJECTILE, "--v", "20", "--theta", "0.6", "--g", "9.81", "--json",
+              "--tangent", "v=1,theta=0.5", "--cotangent", "R=1,H=-1")
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    J = _projectile_jacobian()
+    assert doc["jvp"]["along"] == {"v": 1.0, "theta": 0.5}
+    for name in ("R", "H"):
+        assert doc["jvp"]["value"][name] == pytest.approx(J[name]["v"] + 0.5 * J[name]["theta"], rel=1e-13)
+    for x in ("v", "theta", "g"):
+        assert doc["vjp"]["value"][x] == pytest.approx(J["R"][x] - J["H"][x], rel=1e-12)
+    table = cli("eval", PROJECTILE, "--v", "20", "--theta", "0.6", "--g", "9.81", "--tangent", "g=1")
+    assert "JVP along g=1" in table.stdout
+
+
+@pytest.mark.parametrize("words, message", [
+    (["--tangent", "q=1"], "--tangent: the program has no input q"),
+    (["--cotangent", "v=1"], "--cotangent: the program has no output v"),
+    (["--tangent", "v"], "is not NAME=NUMBER"),
+    (["--mode", "sideways"], "--mode sideways: give one of reverse, forward, auto"),
+    (["--of", "Q"], "--of: the program has no output Q"),
+])
+def test_bad_modes_and_directions_are_usage_errors(words, message):
+    out = cli("eval", PROJECTILE, "--v", "20", "--theta", "0.6", "--g", "9.81", *words)
+    assert out.exit_code == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_of_keeps_one_output_and_hessian_is_per_output():
+    out = cli("eval", PROJECTILE, "--v", "20", "--theta", "0.6", "--g", "9.81", "--of", "H", "--json")
+    doc = json.loads(out.stdout)
+    assert doc["value"] == pytest.approx(400 * math.sin(0.6) ** 2 / (2 * 9.81), rel=1e-15)
+    assert set(doc["gradient"]) == {"v", "theta", "g"}
+    out = cli("eval", "x^2*y, x*y^3", "--x", "2", "--y", "3", "--hessian", "--json", "--check")
+    doc = json.loads(out.stdout)
+    assert doc["hessian"]["out1"] == {"x": {"x": 6, "y": 4}, "y": {"x": 4, "y": 0}}
+    assert doc["hessian"]["out2"] == {"x": {"x": 0, "y": 27}, "y": {"x": 27, "y": 36}}
+    assert doc["check"]["out1"]["passed"] and doc["check"]["out2"]["passed"]
+
+
+def test_outputs_may_be_inputs_or_constants_and_named_or_numbered():
+    graph = parse("p = x*w\np, x, 2, pi, sin(x)")
+    assert list(graph.results) == ["p", "x", "out3", "pi", "out5"]
+    trace = evaluate(graph, {"x": 2, "w": 3})
+    assert trace.jacobian.rows["x"] == {"x": 1.0, "w": 0.0}
+    assert trace.jacobian.rows["out3"] == {"x": 0.0, "w": 0.0}
+    assert trace.values[graph.results["pi"]] == math.pi
+    forward = evaluate(graph, {"x": 2, "w": 3}, "forward")
+    assert forward.jacobian.rows == trace.jacobian.rows
+
+
+def test_minimize_names_the_outputs_and_says_of():
+    out = cli("minimize", "x^2, (x-1)^2", "--x", "3")
+    assert out.exit_code == 2
+    assert "out1, out2" in out.stderr and "--of" in out.stderr
+    out = cli("minimize", "x^2, (x-1)^2", "--x", "3", "--of", "out2", "--json")
+    assert out.exit_code == 0
+    assert json.loads(out.stdout)["inputs"]["x"] == pytest.approx(1, abs=1e-4)
+
+
+# ---- the language's errors, each with a caret ---------------------------------------
+
+@pytest.mark.parametrize("program, message, column", [
+    ("sq(a) = a*a\nsq(1, 2)", "sq takes 1 argument, got 2", 1),
+    ("sq(a) = a*a\nsq(b) = b", "function 'sq' is defined twice", 1),
+    ("sin(a) = a\nsin(1)", "'sin' is a built-in function", 1),
+    ("pi(a) = a\npi(1)", "'pi' is a constant", 1),
+    ("x + 1\nx(a) = a\nx(1)", "'x' is already an input", 1),
+    ("f(2)\nf(a) = a", "'f' is called before its definition (on line 2)", 1),
+    ("f(a) = f(a)\nf(1)", "'f' cannot call itself", 8),
+    ("p = 1\np(a) = a\np(1)", "'p' is already a value", 1),
+    ("f(a) = a\nf + 1", "'f' is a function", 1),
+    ("f(a) = a\nf = 2", "'f' is a function", 1),
+    ("f(a, a) = a\nf(1, 2)", "parameter 'a' is listed twice", 6),
+])
+def test_language_errors_point_at_the_name(program, message, column):
+    out = cli("eval", program)
+    assert out.exit_code == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr
+    caret = next(line for line in out.stderr.splitlines() if line.strip() == "^")
+    assert caret.index("^") - 2 == column - 1   # the source line is indented by two spaces
+    with pytest.raises(AdiffError):
+        parse(program)
+
+
+def test_parameters_shadow_inputs_and_named_values_and_bodies_see_earlier_ones():
+    text = "k = 10\nscale(x) = k*x\nx2(x, k) = x*k\nscale(y) + x2(x, 2) + x"
+    graph = parse(text)
+    trace = evaluate(graph, {"x": 3, "y": 5})
+    # 10*5 + 3*2 + 3
+    assert trace.value == 59
+    # k = 10 is an input with a default; the parameter k of x2 shadows it
+    assert trace.gradient() == {"k": 5, "y": 10, "x": 3}
+
+
+def test_labels_say_which_call_made_a_node():
+    text = "neuron(x, w, b) = tanh(x*w + b)\nh = neuron(x1, w1, b1)\nneuron(h, w2, b2)"
+    graph = parse(text)
+    calls = [node.call for node in graph.nodes if node.op not in ("var", "const")]
+    assert calls == ["neuron call 1"] * 3 + ["neuron call 2"] * 3
+    out = cli("eval", text, "--x1", "1", "--w1", "0.5", "--b1", "0", "--w2", "2", "--b2", "0.1")
+    assert "x1 * w1 [neuron call 1]" in out.stdout and "[neuron call 2]" in out.stdout
+    doc = json.loads(cli("graph", text, "--format", "json").stdout)
+    assert [n.get("call") for n in doc["nodes"]].count("neuron call 2") == 3
+
+
+def test_many_calls_and_deeply_nested_definitions_do_not_recurse():
+    # a function called 10^4 times
+    calls = " + ".join(f"sq(x + {k})" for k in range(10_000))
+    graph = parse("sq(a) = a*a\n" + calls)
+    assert sum(node.op == "mul" for node in graph.nodes) == 10_000
+    trace = evaluate(graph, {"x": 0.5})
+    assert trace.gradient()["x"] == pytest.approx(sum(2 * (0.5 + k) for k in range(10_000)), rel=1e-12)
+    # each function calls the one before: 2,000 levels, 10^5 nodes and more when called
+    lines = ["g0(a) = a + 1"] + [f"g{k}(a) = g{k - 1}(a) * 1.0001" for k in range(1, 2000)]
+    graph = parse("\n".join(lines) + "\n" + " + ".join(f"g1999(x*{k})" for k in range(1, 51)))
+    assert len(graph.nodes) > 100_000
+    trace = evaluate(graph, {"x": 1.0}, "forward")
+    expected = sum(k for k in range(1, 51)) * 1.0001 ** 1999
+    assert trace.gradient()["x"] == pytest.approx(expected, rel=1e-9)

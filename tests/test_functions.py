@@ -339,3 +339,107 @@ def test_many_calls_and_deeply_nested_definitions_do_not_recurse():
     trace = evaluate(graph, {"x": 1.0}, "forward")
     expected = sum(k for k in range(1, 51)) * 1.0001 ** 1999
     assert trace.gradient()["x"] == pytest.approx(expected, rel=1e-9)
+
+
+# ---- diff with several outputs: every format run --------------------------------------
+
+import ctypes  # noqa: E402
+import importlib.util  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+BINDINGS = ["--v", "20", "--theta", "0.6", "--g", "9.81"]
+SHARED = "f(a) = exp(a)*sin(a)\nq = f(x*y)\nq + x, q*y, f(y)"
+
+
+def _diff(program, fmt, *words):
+    out = cli("diff", program, "--format", fmt, *words)
+    assert out.exit_code == 0, out.stderr
+    return out.stdout
+
+
+def test_diff_text_and_json_name_each_outputs_derivatives():
+    text = _diff(PROJECTILE, "text", *BINDINGS)
+    J = _projectile_jacobian()
+    for name in ("R", "H"):
+        for x in ("v", "theta", "g"):
+            line = next(line for line in text.splitlines() if line.startswith(f"∂{name}/∂{x} = "))
+            assert float(line.rsplit(" = ", 1)[1].replace("−", "-")) == pytest.approx(J[name][x], rel=1e-5)
+    doc = json.loads(_diff(PROJECTILE, "json", *BINDINGS))
+    assert doc["outputs"] == ["R", "H"] and doc["wrt"] == ["v", "theta", "g"]
+    definitions = "\n".join(f"{d['name']} = {d['expr']}" for d in doc["definitions"])
+    for name in ("R", "H"):
+        for x in ("v", "theta", "g"):
+            assert doc["jacobian_values"][name][x] == pytest.approx(J[name][x], rel=1e-13)
+            # every expression reads back as adiff and evaluates to the Jacobian's entry
+            graph = parse(definitions + "\n" + doc["derivatives"][name][x], bound=["g"])
+            assert evaluate(graph, AT).value == pytest.approx(J[name][x], rel=1e-13)
+
+
+def test_diff_adiff_reads_back():
+    text = _diff(PROJECTILE, "adiff")
+    J = _projectile_jacobian()
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    for name in ("R", "H"):
+        for x in ("v", "theta", "g"):
+            graph = parse(body + f"\nd{name}_d{x}", bound=["g"])
+            assert evaluate(graph, AT).value == pytest.approx(J[name][x], rel=1e-13)
+
+
+@pytest.mark.parametrize("program", [PROJECTILE, SHARED])
+def test_diff_python_value_and_jacobian_runs(tmp_path, program):
+    source = _diff(program, "python")
+    path = tmp_path / "generated_jacobian.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = parse(program, bound=["g"])
+    point = {name: 0.3 + 0.4 * k for k, name in enumerate(graph.inputs)} if program == SHARED else AT
+    values, rows = module.value_and_jacobian(*(point[n] for n in graph.inputs))
+    trace = evaluate(graph, point)
+    assert list(values) == pytest.approx([trace.values[n] for n in graph.results.values()], rel=1e-15)
+    for row, name in zip(rows, graph.results):
+        assert list(row) == pytest.approx([trace.jacobian.rows[name][x] for x in graph.inputs], rel=1e-13)
+
+
+@pytest.mark.parametrize("program", [PROJECTILE, SHARED])
+def test_diff_c_adiff_value_and_jacobian_compiles_and_runs(tmp_path, program):
+    cc = shutil.which("cc")
+    if cc is None:
+        pytest.fail("no C compiler: these tests need cc")
+    source = _diff(program, "c")
+    assert "void adiff_value_and_jacobian(const double *in, double *values, double *jac)" in source
+    assert "row-major" in source
+    c, so = tmp_path / "j.c", tmp_path / "j.so"
+    c.write_text(source, encoding="utf-8")
+    done = subprocess.run([cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC",
+                           str(c), "-o", str(so), "-lm"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr + source
+    function = ctypes.CDLL(str(so)).adiff_value_and_jacobian
+    function.restype = None
+    graph = parse(program, bound=["g"])
+    point = {name: 0.3 + 0.4 * k for k, name in enumerate(graph.inputs)} if program == SHARED else AT
+    n, m = len(graph.inputs), len(graph.results)
+    inputs = (ctypes.c_double * n)(*(point[x] for x in graph.inputs))
+    values, jac = (ctypes.c_double * m)(), (ctypes.c_double * (n * m))()
+    function(inputs, values, jac)
+    trace = evaluate(graph, point)
+    assert list(values) == pytest.approx([trace.values[k] for k in graph.results.values()], rel=1e-15)
+    expected = [trace.jacobian.rows[o][x] for o in graph.results for x in graph.inputs]
+    assert list(jac) == pytest.approx(expected, rel=1e-13)
+
+
+def test_diff_names_subexpressions_shared_across_outputs_once():
+    text = _diff(SHARED, "adiff")
+    statements = [line.split(" = ", 1)[1] for line in text.splitlines() if not line.startswith("#")]
+    # exp(x*y) and sin(x*y) serve every output's derivatives; each is computed once
+    assert sum(s.count("exp(") for s in statements) == 2     # exp(x * y) and exp(y), once each
+    assert len(statements) == len(set(statements))
+
+
+def test_diff_of_several_outputs_refuses_order_and_hessian_without_of():
+    out = cli("diff", PROJECTILE, "--hessian")
+    assert out.exit_code == 2 and "--of" in out.stderr
+    out = cli("diff", PROJECTILE, "--hessian", "--of", "R")
+    assert out.exit_code == 0 and "∂²R/∂v²" in out.stdout

@@ -75,6 +75,9 @@ def diff_command(
         wanted = names_to_list(wrt)
         graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
         check_wrt(graph, wanted)
+        if graph.results:
+            several(graph, wanted, chosen, order, hessian, bindings, shown, inline, name)
+            return
         result = derivative(graph, wanted, order, hessian, gradient=chosen in ("python", "c"),
                             max_nodes=max_nodes)
         if not any(result.outputs):
@@ -90,6 +93,24 @@ def diff_command(
             sys.stdout.write(text)
 
     guarded(as_json, body)
+
+
+def several(graph, wanted, chosen, order, hessian, bindings, shown, inline, name) -> None:
+    """A program of several outputs: each output's first derivatives, in one answer."""
+    from ..diff import jacobian
+    from ..printing.jacobian import render_graph
+
+    if order != 1 or hessian:
+        raise AdiffError("usage", f"the program has {len(graph.results)} outputs: --order and --hessian "
+                         "take one", hint=f"choose it with --of NAME, for example --of {next(iter(graph.results))}")
+    result = jacobian(graph, wanted)
+    if not result.inputs:
+        print("adiff: warning: the program has no inputs: there is nothing to differentiate",
+              file=sys.stderr)
+    values = _values(result, bindings) if chosen in ("text", "json") else None
+    text = render_graph(result, chosen, inline=inline, program=shown, values=values, name=name)
+    with output():
+        sys.stdout.write(text)
 
 
 def _values(graph, bindings) -> Optional[list]:

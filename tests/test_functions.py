@@ -443,3 +443,37 @@ def test_diff_of_several_outputs_refuses_order_and_hessian_without_of():
     assert out.exit_code == 2 and "--of" in out.stderr
     out = cli("diff", PROJECTILE, "--hessian", "--of", "R")
     assert out.exit_code == 0 and "∂²R/∂v²" in out.stdout
+
+
+# ---- batch: a value column per output, grad_<output>_<input> columns --------------------
+
+def test_batch_writes_a_value_column_per_output_and_their_gradients(tmp_path):
+    points = tmp_path / "points.csv"
+    rows = [(20, 0.6, 9.81), (10, 0.3, 9.81), (35.5, 1.1, 3.7)]
+    points.write_text("v,theta,g\n" + "".join(f"{v},{t},{g}\n" for v, t, g in rows))
+    out = cli("batch", PROJECTILE, str(points))
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    header = lines[0].split(",")
+    assert header == ["v", "theta", "g", "R", "grad_R_v", "grad_R_theta", "grad_R_g",
+                      "H", "grad_H_v", "grad_H_theta", "grad_H_g"]
+    graph = parse(PROJECTILE, bound=["g"])
+    for line, (v, t, g) in zip(lines[1:], rows):
+        cells = dict(zip(header, map(float, line.split(","))))
+        trace = evaluate(graph, {"v": v, "theta": t, "g": g})
+        for name, node in graph.results.items():
+            assert cells[name] == pytest.approx(trace.values[node], rel=1e-14)
+            for x in ("v", "theta", "g"):
+                assert cells[f"grad_{name}_{x}"] == pytest.approx(trace.jacobian.rows[name][x], rel=1e-12)
+
+
+def test_batch_with_several_outputs_refuses_jsonl_and_hessian_without_of(tmp_path):
+    points = tmp_path / "x.csv"
+    points.write_text("x\n1\n2\n")
+    out = cli("batch", "x, x^2", str(points), "--out-format", "jsonl")
+    assert out.exit_code == 2 and "--of" in out.stderr
+    out = cli("batch", "x, x^2", str(points), "--of", "out2", "--out-format", "jsonl")
+    assert [json.loads(line)["value"] for line in out.stdout.splitlines()] == [1.0, 4.0]
+    # an output named like an input: its value column is value_x
+    out = cli("batch", "x, x^2", str(points))
+    assert out.stdout.splitlines()[0] == "x,value_x,grad_x_x,out2,grad_out2_x"

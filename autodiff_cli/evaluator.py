@@ -191,16 +191,18 @@ def tangents(graph: Graph, values: list[float], needs_grad: list[bool],
         i = graph.inputs[name]
         tangent[i] = seed
         moving[i] = 1
-    nodes = graph.nodes
+    nodes, ops = graph.nodes, OPS
     for i, flowing in forward_walk(graph, moving):
-        op = OPS[nodes[i].op]
-        args = [values[j] for j in nodes[i].inputs]
+        node = nodes[i]
+        op = ops[node.op]
+        args = [values[j] for j in node.inputs]
         out = values[i]
+        partials, mask = op.partials, op.mask
         total = 0.0
         for k, j in flowing:
-            if masked(op, k, args):
+            if mask is not None and masked(op, k, args):
                 continue
-            contribution = op.partials[k](*args, out) * tangent[j]
+            contribution = partials[k](*args, out) * tangent[j]
             total += contribution
             if not isfinite(contribution) and isfinite(tangent[j]):
                 warnings.append(EvalWarning(

@@ -477,3 +477,20 @@ def test_batch_with_several_outputs_refuses_jsonl_and_hessian_without_of(tmp_pat
     # an output named like an input: its value column is value_x
     out = cli("batch", "x, x^2", str(points))
     assert out.stdout.splitlines()[0] == "x,value_x,grad_x_x,out2,grad_out2_x"
+
+
+# ---- plot: several outputs together, with a legend ----------------------------------------
+
+def test_plot_draws_several_outputs_with_a_legend():
+    out = cli("plot", "R = sin(x); H = cos(x)\nR, H", "--x", "0:1", "--points", "5", "--json")
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert list(doc["values"]) == ["R", "H"] and "value" not in doc
+    for k, x in enumerate(doc["x"]):
+        assert doc["values"]["R"][k] == pytest.approx(math.sin(x), rel=1e-15)
+        assert doc["gradients"]["H"][k] == pytest.approx(-math.sin(x), rel=1e-15, abs=1e-300)
+    out = cli("plot", "R = sin(x); H = cos(x)\nR, H", "--x", "0:1", "--ascii", "--width", "40",
+              "--height", "10", env={"NO_COLOR": "1"})
+    assert out.stdout.splitlines()[0] == "** R  oo H"
+    out = cli("plot", "R = sin(x); H = cos(x)\nR, H", "--x", "0:1", "--of", "H", "--json")
+    assert json.loads(out.stdout)["value"][0] == 1.0

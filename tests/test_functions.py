@@ -494,3 +494,22 @@ def test_plot_draws_several_outputs_with_a_legend():
     assert out.stdout.splitlines()[0] == "** R  oo H"
     out = cli("plot", "R = sin(x); H = cos(x)\nR, H", "--x", "0:1", "--of", "H", "--json")
     assert json.loads(out.stdout)["value"][0] == 1.0
+
+
+# ---- the README shows real output ------------------------------------------------------------
+
+def test_the_readmes_jacobian_and_forward_mode_examples_are_real():
+    import re
+    import shlex
+
+    from support import ROOT
+    text = (ROOT / "README.md").read_text("utf-8")
+    section = text.split("## Several outputs, Jacobians and forward mode", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```\n\$ (adiff eval .*?)\n( #  node.*?)```", section, re.S)
+    assert len(blocks) == 2
+    for command, expected in blocks:
+        # the program spans lines up to the closing quote; the options follow it
+        words = shlex.split(command)
+        outcome = cli(*words[1:], env={"NO_COLOR": "1", "COLUMNS": "100"})
+        assert outcome.exit_code == 0, outcome.stderr
+        assert outcome.stdout == expected

@@ -16,7 +16,7 @@ step(...), and the simplifier drops a product with 0.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, Sequence, Union
 
 from .graph import Graph
 from .ops import Op

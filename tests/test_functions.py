@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from autodiff_cli import AdiffError
-from autodiff_cli.evaluator import evaluate, jvp, vjp
+from autodiff_cli.evaluator import evaluate
 from autodiff_cli.parser import parse
 from support import cli
 
@@ -513,3 +513,35 @@ def test_the_readmes_jacobian_and_forward_mode_examples_are_real():
         outcome = cli(*words[1:], env={"NO_COLOR": "1", "COLUMNS": "100"})
         assert outcome.exit_code == 0, outcome.stderr
         assert outcome.stdout == expected
+
+
+# ---- explain --mode forward ---------------------------------------------------------------
+
+def test_explain_forward_mode_shows_tangents_in_dot_notation():
+    out = cli("explain", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5", "--mode", "forward")
+    assert out.exit_code == 0, out.stderr
+    import unicodedata
+    text = unicodedata.normalize("NFC", out.stdout)
+    assert "Backward pass" not in text
+    assert "  ṗ = ẋ · w + ẇ · x = 1 · 3 + 0 · 2 = 3" in text
+    # the seed example's gradient, one tangent pass an input: 12, 8, 4, -4
+    for x, g in (("x", "12"), ("w", "8"), ("b", "4"), ("y", "−4")):
+        assert unicodedata.normalize("NFC", f"  ∂L/∂{x} = L\u0307 = {g}") in text
+    assert "tangent pass 4 of 4" in text and "The work" in text
+    assert "reverse mode: one backward pass gives all 4 gradients" in text
+    assert "forward mode: 4 tangent passes" in text
+
+
+def test_explain_forward_mode_agrees_with_finite_differences():
+    program = "q = sin(x)*exp(y)\nq/(1 + x^2) + tanh(y*x)"
+    point = {"x": 0.4, "y": -0.3}
+    out = cli("explain", program, "--x", "0.4", "--y", "-0.3", "--mode", "forward", "--digits", "12",
+              "--format", "markdown")
+    assert out.exit_code == 0, out.stderr
+    graph = parse(program)
+    for x in ("x", "y"):
+        line = next(line for line in out.stdout.splitlines() if line.startswith(f"- `∂L/∂{x} = "))
+        shown = float(line.rsplit(" = ", 1)[1].rstrip("`").replace("−", "-"))
+        assert shown == pytest.approx(_central(graph, point, graph.output, x), rel=1e-7)
+    out = cli("explain", program, "--x", "0.4", "--y", "-0.3", "--mode", "forward", "--json")
+    assert out.exit_code == 2 and "text or markdown" in out.stderr

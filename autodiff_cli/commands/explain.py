@@ -52,6 +52,9 @@ def explain_command(
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
     of: Optional[str] = OF,
+    mode: str = typer.Option("reverse", "--mode", metavar="reverse|forward", show_default=False,
+                             help="reverse (the default): the backward pass; forward: a tangent "
+                                  "pass per input, in dot notation (text and markdown)."),
 ) -> None:
     chosen = "json" if json and format is None else (format or "text")
 
@@ -66,6 +69,10 @@ def explain_command(
         if chosen not in formats:
             raise AdiffError("usage", f"--format: unknown format '{chosen}'",
                              hint="one of: " + ", ".join(formats))
+        if mode not in ("reverse", "forward"):
+            raise AdiffError("usage", f"--mode {mode}: give reverse or forward")
+        if mode == "forward" and chosen not in ("text", "markdown"):
+            raise AdiffError("usage", f"explain --mode forward writes text or markdown, not {chosen}")
         in_range("--max-steps", max_steps, 0)
         in_range("--max-nodes", max_nodes, 1)
         in_range("--digits", digits, 1, 17)
@@ -84,7 +91,10 @@ def explain_command(
                    output_file)
             return
         explanation = explain(trace, max_steps, digits, wanted)
-        if chosen == "json" and output_file is None:
+        if mode == "forward":
+            _write(render.forward_mode(explanation, wanted or list(graph.inputs), chosen == "markdown"),
+                   output_file)
+        elif chosen == "json" and output_file is None:
             print_json(render.document(explanation, shown, trace.warnings))
         elif chosen == "json":
             import io

@@ -370,6 +370,59 @@ def markdown(explanation: Explanation) -> str:
     return _outline(explanation, markdown=True)
 
 
+def dotted(name: str) -> str:
+    """A name's tangent in dot notation: ẋ, ṗ₁, ẇ1 (the dot over its first letter)."""
+    import unicodedata
+    return unicodedata.normalize("NFC", name[:1] + "\u0307") + name[1:]
+
+
+def forward_mode(explanation: Explanation, wrt: list[str], markdown: bool = False) -> str:
+    """The forward pass, then forward mode: a tangent pass per input of `wrt`,
+    ż = Σ u̇ · ∂z/∂u in dot notation, and the work of each mode compared."""
+    from ..explain import tangent_pass
+    lines = _Lines(explanation, latex=False)
+    body = _outline(explanation, markdown).split("\n")
+    # keep the forward pass; the backward pass and gradient give way to the tangents
+    cut = body.index("### Backward pass" if markdown else "Backward pass")
+    out = body[:cut]
+
+    def heading(title: str) -> list[str]:
+        return [f"### {title}", ""] if markdown else [title]
+
+    def row(text: str) -> str:
+        return f"- `{text}`" if markdown else "  " + text
+
+    graph = explanation.graph
+    output = graph.output
+    for n, x in enumerate(wrt, 1):
+        out += heading(f"Forward mode, tangent pass {n} of {len(wrt)}: seed {dotted(x)} = 1, "
+                       "every other input's tangent 0")
+        steps, value = tangent_pass(explanation, x)
+        for step in steps:
+            if isinstance(step, Omitted):
+                out.append(f"- *{lines.omitted(step)}*" if markdown else "  " + lines.omitted(step))
+            elif isinstance(step, Forward):
+                out.append(row(f"{dotted(lines.name(step.node))} = {lines.num(step.value)}"))
+            else:
+                symbolic = " + ".join(lines.times(dotted(lines.name(j)), lines.factor(formula))
+                                      for j, formula, _, _ in step.terms)
+                numeric = " + ".join(lines.times(lines.value_factor(t), lines.value_factor(local))
+                                     for _, _, local, t in step.terms)
+                out.append(row(f"{dotted(lines.name(step.node))} = "
+                               + _chain([symbolic, numeric, lines.num(step.tangent)])))
+        out.append(row(f"∂{lines.name(output)}/∂{x} = {dotted(lines.name(output))} = {lines.num(value)}"))
+        out.append("")
+    out += heading("The work")
+    count = len(graph.inputs)
+    out.append(row(f"reverse mode: one backward pass gives all {count} gradient{'s' if count != 1 else ''}"
+                   " of the one output"))
+    out.append(row(f"forward mode: {count} tangent pass{'es' if count != 1 else ''}, one per input, "
+                   "each gives one column for every output"))
+    out.append(row("so reverse wins for many inputs and few outputs (a loss), forward for few inputs "
+                   "and many outputs"))
+    return "\n".join(out) + "\n"
+
+
 def _backward_line(lines: _Lines, step) -> tuple[str, str]:
     if isinstance(step, Seed):
         return lines.seed(step)

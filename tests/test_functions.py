@@ -545,3 +545,13 @@ def test_explain_forward_mode_agrees_with_finite_differences():
         assert shown == pytest.approx(_central(graph, point, graph.output, x), rel=1e-7)
     out = cli("explain", program, "--x", "0.4", "--y", "-0.3", "--mode", "forward", "--json")
     assert out.exit_code == 2 and "text or markdown" in out.stderr
+
+
+def test_the_graph_and_explain_say_which_call_made_a_node():
+    text = "neuron(x, w, b) = tanh(x*w + b)\nh = neuron(x, w1, b1)\nneuron(h, w2, b2)"
+    words = ["--x", "0.5", "--w1", "2", "--b1", "0", "--w2", "-1", "--b2", "0.3"]
+    out = cli("explain", text, *words)
+    assert "  h = tanh(a₁) = tanh(1) = 0.761594 [neuron call 1]" in out.stdout
+    assert "[neuron call 2]" in out.stdout
+    dot = cli("graph", text, "--format", "dot").stdout
+    assert dot.count("neuron call 1") == 3 and dot.count("neuron call 2") == 3

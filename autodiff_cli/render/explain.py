@@ -336,7 +336,7 @@ def _outline(explanation: Explanation, markdown: bool) -> str:
             out.append(note(step))
         else:
             left, right = lines.forward(step)
-            out.append(row(f"{left} = {right}"))
+            out.append(row(f"{left} = {right}{explanation.graph.where(step.node)}"))
     out += [""] + heading("Backward pass")
     if not explanation.backward:
         out.append("  (the output is a constant: it has no gradient)" if not markdown else

@@ -555,3 +555,13 @@ def test_the_graph_and_explain_say_which_call_made_a_node():
     assert "[neuron call 2]" in out.stdout
     dot = cli("graph", text, "--format", "dot").stdout
     assert dot.count("neuron call 1") == 3 and dot.count("neuron call 2") == 3
+
+
+def test_the_readmes_forward_mode_explanation_is_real():
+    from support import ROOT
+    text = (ROOT / "README.md").read_text("utf-8")
+    command = '$ adiff explain "(x*w+b-y)^2" --x 2 --w 3 --b 1 --y 5 --mode forward --wrt x\n'
+    expected = text.split(command, 1)[1].split("```", 1)[0]
+    out = cli("explain", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5",
+              "--mode", "forward", "--wrt", "x")
+    assert out.stdout == expected

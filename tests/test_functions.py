@@ -544,7 +544,7 @@ def test_explain_forward_mode_agrees_with_finite_differences():
         shown = float(line.rsplit(" = ", 1)[1].rstrip("`").replace("−", "-"))
         assert shown == pytest.approx(_central(graph, point, graph.output, x), rel=1e-7)
     out = cli("explain", program, "--x", "0.4", "--y", "-0.3", "--mode", "forward", "--json")
-    assert out.exit_code == 2 and "text or markdown" in out.stderr
+    assert out.exit_code == 2 and "text, markdown or html" in out.stderr
 
 
 def test_the_graph_and_explain_say_which_call_made_a_node():
@@ -565,3 +565,50 @@ def test_the_readmes_forward_mode_explanation_is_real():
     out = cli("explain", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5",
               "--mode", "forward", "--wrt", "x")
     assert out.stdout == expected
+
+
+def test_the_html_page_steps_through_forward_mode_tangents(tmp_path):
+
+    from autodiff_cli.evaluator import depends, tangents
+    target = tmp_path / "forward.html"
+    program = ["(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5"]
+    out = cli("explain", *program, "--mode", "forward", "--format", "html", "-o", str(target))
+    assert out.exit_code == 0, out.stderr
+    graph = parse("(x*w+b-y)^2")
+    trace = evaluate(graph, {"x": 2, "w": 3, "b": 1, "y": 5})
+    expected = {x: tangents(graph, trace.values, depends(graph), {x: 1.0}, []) for x in graph.inputs}
+    import re
+    plan = json.loads(re.search(r'<script type="application/json" id="adiff-steps">(.*?)</script>',
+                                 target.read_text("utf-8"), re.S).group(1))
+    seeds = [s for s in plan if s["kind"] == "tangents"]
+    assert len(seeds) == 4
+    passes = iter(graph.inputs)
+    seed = None
+    for step in plan:
+        if step["kind"] == "tangents":
+            seed = next(passes)
+        elif step["kind"] == "tangent":
+            assert float(step["tangent"][0]) == expected[seed][step["node"]]
+    assert plan[-1]["kind"] == "note" and "tangent passes" in plan[-1]["text"]
+
+
+from test_html_page import browser  # noqa: E402,F401  (the fixture)
+
+
+def test_the_html_page_shows_the_tangents_in_a_browser(tmp_path, browser):
+    target = tmp_path / "forward.html"
+    out = cli("explain", "(x*w+b-y)^2", "--x", "2", "--w", "3", "--b", "1", "--y", "5", "--mode", "forward",
+              "--wrt", "x", "--format", "html", "-o", str(target))
+    assert out.exit_code == 0, out.stderr
+    from test_html_page import Watched
+    watched = Watched(browser, target)
+    try:
+        page = watched.page
+        page.keyboard.press("End")
+        shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-node]')].map(
+            g => [g.dataset.node, g.getAttribute('data-tangent')]))""")
+        # at the last step, the tangent pass for x is complete: ∂node/∂x at each node
+        assert float(shown["2"]) == 3 and float(shown["8"]) == 12 and float(shown["1"]) == 0
+        assert not watched.errors
+    finally:
+        watched.close()

@@ -71,8 +71,8 @@ def explain_command(
                              hint="one of: " + ", ".join(formats))
         if mode not in ("reverse", "forward"):
             raise AdiffError("usage", f"--mode {mode}: give reverse or forward")
-        if mode == "forward" and chosen not in ("text", "markdown"):
-            raise AdiffError("usage", f"explain --mode forward writes text or markdown, not {chosen}")
+        if mode == "forward" and chosen not in ("text", "markdown", "html"):
+            raise AdiffError("usage", f"explain --mode forward writes text, markdown or html, not {chosen}")
         in_range("--max-steps", max_steps, 0)
         in_range("--max-nodes", max_nodes, 1)
         in_range("--digits", digits, 1, 17)
@@ -87,7 +87,8 @@ def explain_command(
             if html.too_large(trace):
                 print(f"adiff: warning: {html.too_large_message(trace)}", file=sys.stderr)
             _write(html.page(trace, shown, trace.warnings,
-                             note=lambda text: print(f"adiff: note: {text}", file=sys.stderr)),
+                             note=lambda text: print(f"adiff: note: {text}", file=sys.stderr),
+                             forward_mode=(wanted or list(graph.inputs)) if mode == "forward" else None),
                    output_file)
             return
         explanation = explain(trace, max_steps, digits, wanted)

@@ -198,6 +198,7 @@ def tangents(graph: Graph, values: list[float], needs_grad: list[bool],
         args = [values[j] for j in node.inputs]
         out = values[i]
         partials, mask = op.partials, op.mask
+        _kink(graph, i, op, args, out, warnings)
         total = 0.0
         for k, j in flowing:
             if mask is not None and masked(op, k, args):
@@ -282,12 +283,7 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
         op = OPS[node.op]
         args = [values[j] for j in node.inputs]
         upstream, out = grads[i], values[i]
-        if op.kink is not None and op.kink(*args):
-            used = ", ".join(_fmt(partial(*args, out)) for partial in op.partials)
-            warnings.append(EvalWarning(
-                "kink", f"{describe(graph, i)}: {node.op} is not differentiable at "
-                f"{', '.join(_fmt(a) for a in args)}; adiff takes its local derivative "
-                f"there as {used}, as PyTorch does", i))
+        _kink(graph, i, op, args, out, warnings)
         for k, j in flowing:
             if masked(op, k, args):
                 continue  # a structural zero: nothing flows, whatever comes down
@@ -298,6 +294,16 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
                     "gradient", f"{describe(graph, i)}: the gradient flowing to "
                     f"{describe(graph, j)} is {_fmt(contribution)}", j))
     return grads
+
+
+def _kink(graph: Graph, i: int, op, args: list, out: float, warnings: list[EvalWarning]) -> None:
+    """Warn where the node is not differentiable (abs(0), relu(0), max at a tie)."""
+    if op.kink is not None and op.kink(*args):
+        used = ", ".join(_fmt(partial(*args, out)) for partial in op.partials)
+        warnings.append(EvalWarning(
+            "kink", f"{describe(graph, i)}: {graph.nodes[i].op} is not differentiable at "
+            f"{', '.join(_fmt(a) for a in args)}; adiff takes its local derivative "
+            f"there as {used}, as PyTorch does", i))
 
 
 @dataclass(frozen=True)

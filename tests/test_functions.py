@@ -612,3 +612,10 @@ def test_the_html_page_shows_the_tangents_in_a_browser(tmp_path, browser):
         assert not watched.errors
     finally:
         watched.close()
+
+
+def test_forward_mode_warns_at_kinks_as_reverse_mode_does():
+    reverse = cli("eval", "abs(x), relu(x)", "--x", "0")
+    forward = cli("eval", "abs(x), relu(x)", "--x", "0", "--mode", "forward")
+    assert "not differentiable" in reverse.stderr
+    assert forward.stderr == reverse.stderr

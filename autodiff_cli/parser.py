@@ -45,9 +45,9 @@ class Literal:
 class Named(int):
     """A node id read from a bare name (`R`): an output listed as `R` is named R."""
 
-    def __new__(cls, node: int, name: str):
+    def __new__(cls, node: int, token: Token):
         value = super().__new__(cls, node)
-        value.name = name
+        value.name, value.token = str(token), token
         return value
 
 
@@ -107,17 +107,17 @@ class _Builder(Transformer):
         name = str(token)
         function = self.function
         if function is not None and name in function.params:
-            return Named(function.template.inputs[f"param:{function.params.index(name)}"], name)
+            return Named(function.template.inputs[f"param:{function.params.index(name)}"], token)
         if name in self.functions:
             raise AdiffError("function_as_value", f"'{shorten(name)}' is a function: call it as "
                              f"{shorten(name)}(...)", line=token.line, column=token.column)
         node = self.scope.get(name)
         if node is not None:
-            return Named(self._external("node", node), name)
+            return Named(self._external("node", node), token)
         if name in CONSTANTS and name not in self.bound:
-            return Named(self.graph.constant(CONSTANTS[name], name), name)
+            return Named(self.graph.constant(CONSTANTS[name], name), token)
         self.first_use.setdefault(name, token)
-        return Named(self._external("input", name), name)
+        return Named(self._external("input", name), token)
 
     def _external(self, kind: str, key) -> int:
         """A name from outside the body being read (an input, or an earlier
@@ -176,7 +176,8 @@ class _Builder(Transformer):
         for k, item in enumerate(items, 1):
             name = item.name if isinstance(item, Named) else f"out{k}"
             if name in names:
-                raise AdiffError("output_twice", f"output '{shorten(name)}' is listed twice")
+                where = {"line": item.token.line, "column": item.token.column} if isinstance(item, Named) else {}
+                raise AdiffError("output_twice", f"output '{shorten(name)}' is listed twice", **where)
             names.add(name)
             node = self._node(item)
             if not isinstance(item, Named):
@@ -568,6 +569,8 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         line, column = token.line, token.column
         if token.type == "EQUAL":
             hint = "only a name can be assigned to: name = expression"
+        elif set(error.expected) == {"$END"}:   # only the end may follow a list of outputs
+            hint = "a list of outputs (R, H) must be the program's last statement"
         elif token.type == "NAME" and token[0] in "xXbBoO" and _is_zero_before(text, token.start_pos):
             try:
                 hint = f"numbers are written in decimal: 0{token} is {int('0' + token, 0)}"

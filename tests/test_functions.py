@@ -293,6 +293,8 @@ def test_minimize_names_the_outputs_and_says_of():
     ("f(a) = a\nf + 1", "'f' is a function", 1),
     ("f(a) = a\nf = 2", "'f' is a function", 1),
     ("f(a, a) = a\nf(1, 2)", "parameter 'a' is listed twice", 6),
+    ("x, y, x", "output 'x' is listed twice", 7),
+    ("x, y\nz", "a list of outputs (R, H) must be the program's last statement", 1),
 ])
 def test_language_errors_point_at_the_name(program, message, column):
     out = cli("eval", program)

@@ -398,7 +398,7 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
     elif isinstance(output, Literal):
         output = graph.constant(output.value, output.text)
     graph.output = int(output)
-    graph.outputs = {(): output}
+    graph.outputs = {(): graph.output}
     graph.first_use = {name: (t.line, t.column) for name, t in first_use.items()}
     return graph
 

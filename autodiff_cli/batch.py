@@ -851,6 +851,9 @@ def prepare(arguments, options: Options, check_options):
         points = "-"
     graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options,
                                  options.of)
+    if graph.results and options.engine == "dask":
+        raise AdiffError("usage", f"the program has {len(graph.results)} outputs: --engine dask takes one",
+                         hint=f"choose it with --of NAME, for example --of {shorten(next(iter(graph.results)))}")
     wanted = names_to_list(options.wrt)
     check_wrt(graph, wanted)
     kept = names_to_list(options.keep, "--keep") or []

@@ -198,7 +198,8 @@ def tangents(graph: Graph, values: list[float], needs_grad: list[bool],
         args = [values[j] for j in node.inputs]
         out = values[i]
         partials, mask = op.partials, op.mask
-        _kink(graph, i, op, args, out, warnings)
+        if op.kink is not None:
+            _kink(graph, i, op, args, out, warnings)
         total = 0.0
         for k, j in flowing:
             if mask is not None and masked(op, k, args):

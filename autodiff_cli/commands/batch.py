@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 
 from ..batch import CHUNK_ROWS, Options, prepare, report
-from ..cli import OF, FILE, MAX_NODES, READS_A_PROGRAM, VAR, WRT, ProgramCommand, _arguments, _check_options, app
+from ..cli import (FILE, MAX_NODES, OF, READS_A_PROGRAM, VAR, WRT, ProgramCommand, _arguments, _check_options,
+                   app)
 from ..edge import guarded
 
 HELP = """Evaluate PROGRAM and its gradient at every row of a table of points.

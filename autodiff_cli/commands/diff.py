@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import OF, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..cli import FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
 from ..edge import check_wrt, guarded, in_range, names_to_list, output, warn
 from ..errors import AdiffError
 

@@ -10,8 +10,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import (OF, DIGITS, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, _arguments, _check_options,
-                   app)
+from ..cli import (DIGITS, FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, _arguments,
+                   _check_options, app)
 from ..edge import guarded
 from ..point import Options, prepare, report
 

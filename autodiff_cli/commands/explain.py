@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import OF, DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
-from ..edge import check_wrt, guarded, one_output, in_range, names_to_list, output, print_json, warn
+from ..cli import DIGITS, FILE, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, one_output, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 HELP = """Show the forward and backward passes of PROGRAM step by step.
@@ -54,7 +54,7 @@ def explain_command(
     of: Optional[str] = OF,
     mode: str = typer.Option("reverse", "--mode", metavar="reverse|forward", show_default=False,
                              help="reverse (the default): the backward pass; forward: a tangent "
-                                  "pass per input, in dot notation (text and markdown)."),
+                                  "pass per input, in dot notation (text, markdown or html)."),
 ) -> None:
     chosen = "json" if json and format is None else (format or "text")
 

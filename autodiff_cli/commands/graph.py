@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ..cli import OF, DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, load
+from ..cli import DIGITS, FILE, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, app, load
 from ..edge import guarded, in_range, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 

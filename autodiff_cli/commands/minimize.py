@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import OF, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
-from ..edge import check_wrt, guarded, one_output, in_range, names_to_list, output, print_json, warn
+from ..cli import FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, one_output, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 MINIMIZE_HELP = """Minimize PROGRAM's value over some of its inputs, from the bindings.

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import OF, FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options, app
+from ..cli import FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options, app
 from ..edge import check_wrt, guarded, in_range, names_to_list, output, read_program, warn
 from ..errors import AdiffError
 

@@ -61,7 +61,7 @@ class Function:
     template into the caller's graph through Graph.add, in list order (no
     recursion), so a call shares nodes exactly as the written-out expression
     would."""
-    __slots__ = ("name", "params", "template", "externals", "output", "calls", "token")
+    __slots__ = ("name", "params", "template", "externals", "output", "calls", "token", "live", "used")
 
     def __init__(self, name: str, params: list[str], token: Token):
         self.name, self.params, self.token = name, params, token
@@ -72,6 +72,21 @@ class Function:
             self.externals[self.template.input(f"param:{k}")] = ("param", k)
         self.output: Optional[int] = None
         self.calls = 0
+        self.live = bytearray()   # the template's nodes the body's value needs
+        self.used: list[bool] = []  # per parameter: whether the body uses it
+
+    def finish(self, output: int) -> None:
+        """The body is read: which of its nodes a call copies (those its value
+        needs), and which parameters it uses."""
+        self.output = output
+        nodes = self.template.nodes
+        live = self.live = bytearray(len(nodes))
+        live[output] = 1
+        for i in range(output, -1, -1):
+            if live[i]:
+                for j in nodes[i].inputs:
+                    live[j] = 1
+        self.used = [bool(live[self.template.inputs[f"param:{k}"]]) for k in range(len(self.params))]
 
 
 class Outputs(list):
@@ -94,6 +109,7 @@ class _Builder(Transformer):
         self.functions: dict[str, Function] = {}
         self.function: Optional[Function] = None   # the function whose body is being read
         self.program = graph                       # the graph outside any body
+        self.unused: list[int] = []                # arguments of parameters a body never uses
 
     def _node(self, value: Value) -> int:
         if isinstance(value, Literal):
@@ -165,7 +181,7 @@ class _Builder(Transformer):
 
     def define(self, _head: Token, body: Value) -> Function:
         function = self.function
-        function.output = self._node(body)
+        function.finish(self._node(body))
         self.functions[function.name] = function
         self.function, self.graph = None, self.program
         return function
@@ -264,9 +280,14 @@ class _Builder(Transformer):
         if self.function is None:   # a call in the program (a call in a body is made when the body is)
             function.calls += 1
             where = f"{function.name} call {function.calls}"
+        if self.function is None:   # an argument the body never uses: its nodes may go at the end
+            self.unused += [a for a, used in zip(arguments, function.used) if not used]
         ids: list[int] = []
+        live = function.live
         for node in function.template.nodes:
-            if node.op == VAR:
+            if not live[node.id]:
+                ids.append(-1)   # not needed by the body's value: not copied
+            elif node.op == VAR:
                 kind, key = function.externals[node.id]
                 ids.append(arguments[key] if kind == "param" else self._external(kind, key))
             elif node.op == CONST:
@@ -385,6 +406,7 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
             error.source = text
             raise
         first_use = _builder.first_use
+        unused, scope = _builder.unused, list(_builder.scope.values())
         _builder.reset(Graph(), ())  # let the graph go with the caller
     if isinstance(output, Function):
         raise AdiffError("empty", "the program defines a function but computes nothing",
@@ -399,7 +421,58 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
         output = graph.constant(output.value, output.text)
     graph.output = int(output)
     graph.outputs = {(): graph.output}
-    graph.first_use = {name: (t.line, t.column) for name, t in first_use.items()}
+    graph.first_use = {name: (t.line, t.column) for name, t in first_use.items() if name in graph.inputs}
+    if unused:
+        graph = _without_unused_arguments(graph, unused, scope)
+        graph.first_use = {name: place for name, place in graph.first_use.items() if name in graph.inputs}
+    return graph
+
+
+def _without_unused_arguments(graph: Graph, unused: list[int], scope: list[int]) -> Graph:
+    """The graph without the nodes that only arguments a function never uses
+    needed (`f(a, b) = 2*a` called as f(x, y*z): y*z, and y and z if nothing
+    else uses them), so that a call costs what the written-out expression
+    does.  Loops over the node list, in place, renumbering what is left."""
+    nodes = graph.nodes
+    count = len(nodes)
+    suspect = bytearray(count)    # reached from an unused argument
+    for i in unused:
+        suspect[i] = 1
+    for i in range(count - 1, -1, -1):
+        if suspect[i]:
+            for j in nodes[i].inputs:
+                suspect[j] = 1
+    live = bytearray(count)
+    roots = [graph.output, *graph.results.values(), *scope,
+             *(graph.inputs[name] for name in graph.defaults if name in graph.inputs)]
+    for i in roots:
+        live[i] = 1
+    for n in nodes:
+        if not suspect[n.id] or (n.label is not None and n.op not in (VAR, CONST)):
+            live[n.id] = 1
+    for i in range(count - 1, -1, -1):
+        if live[i]:
+            for j in nodes[i].inputs:
+                live[j] = 1
+    if all(live):
+        return graph
+    new_id = [-1] * count
+    kept = []
+    for n in nodes:
+        if live[n.id]:
+            new_id[n.id] = len(kept)
+            n.id = len(kept)
+            n.inputs = tuple(new_id[j] for j in n.inputs)
+            kept.append(n)
+    graph.nodes[:] = kept
+    graph.inputs = {name: new_id[i] for name, i in graph.inputs.items() if live[i]}
+    graph.defaults = {name: v for name, v in graph.defaults.items() if name in graph.inputs}
+    graph.output = new_id[graph.output]
+    graph.outputs = {(): graph.output}
+    graph.results = {name: new_id[i] for name, i in graph.results.items()}
+    graph._shared = {(CONST, repr(n.constant)) if n.op == CONST else (n.op, n.inputs): n.id
+                     for n in kept if n.op != VAR}
+    graph._counts = None
     return graph
 
 

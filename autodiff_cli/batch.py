@@ -698,6 +698,26 @@ class Summary:
                 "error": error.to_json() if error is not None else None}
 
 
+def _several(graph: Graph, program, bindings, wrt, hessian: bool, out_fmt: str):
+    """For a program of several outputs: (its program, value column, {input: gradient
+    column}) per output, the first being `program`; None for one output.  A value
+    column is named by its output (value_<name> where an input has that name)."""
+    if not graph.results:
+        return None
+    if hessian or out_fmt == "jsonl":
+        first = next(iter(graph.results))
+        raise AdiffError("usage", f"the program has {len(graph.results)} outputs: "
+                         + ("--hessian takes one" if hessian else "JSONL lines hold one (write csv or parquet)"),
+                         hint=f"choose one with --of NAME, for example --of {shorten(first)}")
+    from .vectorized import Vectorized
+    result = []
+    for k, name in enumerate(graph.results):
+        one = program if k == 0 else Vectorized(graph.view(name), bindings=bindings, wrt=wrt)
+        value = f"value_{name}" if name in graph.inputs else name
+        result.append((one, value, {x: f"grad_{name}_{x}" for x in one.wrt}))
+    return result
+
+
 def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[str, float] = {},
         wrt: Optional[Sequence[str]] = None, keep: Sequence[str] = (), in_format: Optional[str] = None,
         out_format: Optional[str] = None, chunk_rows: int = CHUNK_ROWS, strict: bool = False,
@@ -728,6 +748,7 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
             from .vectorized import Vectorized
 
             program = Vectorized(graph, bindings=bindings, wrt=wrt)
+            several = _several(graph, program, bindings, wrt, hessian, out_fmt)
             second = second_columns = None
             matrix: dict[str, dict[str, str]] = {}
             if hessian:
@@ -740,9 +761,14 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                                  for b, v in enumerate(program.wrt)}
             # a JSONL file names its columns line by line; an empty file (no header) has no rows to check
             known = in_fmt != "jsonl" and bool(reader.columns)
-            _check_columns(reader.columns if known else None, inputs, keep, program.columns, graph, bindings)
+            outputs = program.columns if several is None else [c for _, c, _ in several]
+            _check_columns(reader.columns if known else None, inputs, keep, outputs, graph, bindings)
             gradients = {name: f"grad_{name}" for name in program.wrt}
-            names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
+            if several is None:
+                names = list(keep) + inputs + ["value"] + list(gradients.values()) + (second_columns or [])
+            else:
+                names = list(keep) + inputs + [value for _, value, _ in several]
+                names += [column for _, _, columns in several for column in columns.values()]
             summary.columns = names
             with _interrupts_held():   # a Ctrl-C now would leave a temporary file that nothing names
                 writer = Writer(target, out_fmt)
@@ -756,7 +782,17 @@ def run(graph: Graph, source: str, target: Optional[str], *, bindings: Mapping[s
                 clock = now
                 columns = {name: frame[name].to_numpy() for name in inputs if name in frame.columns}
                 values, rows = program.input_columns(columns, frame.height)
-                computed = program.run(values, rows, chunk.first_row)
+                if several is None:
+                    computed = program.run(values, rows, chunk.first_row)
+                else:   # a value column per output, and its grad_<output>_<input> columns
+                    computed = {}
+                    for one, value, columns in several:
+                        found = one.run(values, rows, chunk.first_row)
+                        computed[value] = found["value"]
+                        computed.update({column: found[f"grad_{x}"] for x, column in columns.items()})
+                        if one is not program:
+                            program.warnings.merge(one.warnings)
+                            one.warnings = type(one.warnings)()
                 summary.rows += rows
                 summary.chunks += 1
                 if strict and len(program.warnings):
@@ -951,6 +987,7 @@ class Options:
     var: list = field(default_factory=list)
     max_nodes: int = 5_000_000
     force: bool = False
+    of: Optional[str] = None
 
 
 # batch's options as quick.py reads them (see point.OPTIONS)
@@ -960,7 +997,7 @@ OPTIONS = {"-f": ("file", "path"), "--file": ("file", "path"), "-o": ("output", 
            "--json-summary": ("json_summary", "path"), "--quiet": ("quiet", None), "-q": ("quiet", None),
            "--chunk-rows": ("chunk_rows", int), "--engine": ("engine", str), "--scheduler": ("scheduler", str),
            "--var": ("var", list), "--max-nodes": ("max_nodes", int),
-           "--force": ("force", None)}
+           "--force": ("force", None), "--of": ("of", str)}
 POSITIONALS = ("program", "source")
 
 
@@ -999,12 +1036,16 @@ def prepare(arguments, options: Options, check_options):
     else:
         _check_target(points, options.output, options.force)
     try:
-        graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options)
+        graph, bindings, shown = load(arguments, text, file, options.var, options.max_nodes, check_options,
+                                     options.of)
     except AdiffError as error:
         if error.kind == "syntax" and file is None and _looks_like_points(text):
             raise AdiffError("usage", f"no program: {shorten(text, 60)} names a table of points, not a program",
                              hint='give the program before the points: adiff batch "x^2" points.csv') from None
         raise
+    if graph.results and options.engine == "dask":
+        raise AdiffError("usage", f"the program has {len(graph.results)} outputs: --engine dask takes one",
+                         hint=f"choose it with --of NAME, for example --of {shorten(next(iter(graph.results)))}")
     wanted = names_to_list(options.wrt)
     check_wrt(graph, wanted)
     kept = names_to_list(options.keep, "--keep") or []

@@ -164,10 +164,10 @@ def _check_options(ctx: typer.Context, arguments: Arguments, inputs) -> None:
 
 
 def load(ctx: typer.Context, program: Optional[str], file: Optional[Path], var: List[str],
-         max_nodes: int) -> tuple["Graph", dict[str, float], str]:
+         max_nodes: int, of: Optional[str] = None) -> tuple["Graph", dict[str, float], str]:
     """edge.load, with the option checks that need every command's options."""
     return edge.load(_arguments(ctx), program, file, var, max_nodes,
-                     lambda arguments, inputs: _check_options(ctx, arguments, inputs))
+                     lambda arguments, inputs: _check_options(ctx, arguments, inputs), of)
 
 
 def bind_with_var(error: AdiffError) -> None:
@@ -197,6 +197,8 @@ MAX_NODES = typer.Option(5_000_000, "--max-nodes", metavar="N", show_default=Fal
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of the table.")
 WRT = typer.Option([], "--wrt", metavar="NAMES", show_default=False,
                    help="Only these inputs, comma-separated; repeatable (default: every input).")
+OF = typer.Option(None, "--of", metavar="NAME",
+                  help="Of a program of several outputs (`R, H`), only the output NAME.")
 DIGITS = typer.Option(6, "--digits", metavar="N", show_default=False,
                       help="Significant digits shown, 1 to 17 (default 6).")
 

@@ -28,7 +28,7 @@ from .ops import OPS, OUTPUT, PLACEHOLDERS
 from .simplify import GROUP_TERMS, Simplifier
 from .walk import reverse
 
-__all__ = ["differentiate", "hessian", "hessian_values", "operation_count"]
+__all__ = ["differentiate", "hessian", "hessian_values", "jacobian", "operation_count"]
 
 
 def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int = 1) -> Graph:
@@ -52,6 +52,24 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
             node = work.gradient(node, [name], last=n == order - 1)[name]
         outputs[(name,) * order] = node
     return work.finish(outputs)
+
+
+def jacobian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
+    """Every output of a program of several: its value under (name,) and its
+    derivative with respect to each name in wrt under (name, x), in one
+    graph, so that subexpressions shared across outputs are built once.
+    The result's `results` keeps the outputs' names, in order."""
+    names = _check_wrt(graph, wrt)
+    work = _Pass(graph)
+    outputs: dict[tuple[str, ...], int] = {}
+    for name, node in graph.output_names().items():
+        outputs[(name,)] = node
+        first = work.gradient(node, names)
+        for x in names:
+            outputs[(name, x)] = first[x]
+    result = work.finish(outputs)
+    result.results = {name: result.outputs[(name,)] for name in graph.output_names()}
+    return result
 
 
 def hessian(graph: Graph, wrt: Optional[Sequence[str]] = None) -> Graph:
@@ -315,7 +333,7 @@ class _Pass:
                 target.name(new, node.label)
             mapping[i] = new
         target.outputs = {key: mapping[node] for key, node in outputs.items()}
-        target.output = target.outputs[()]
+        target.output = target.outputs.get((), next(iter(target.outputs.values())))
         return target
 
 
@@ -351,5 +369,5 @@ def _pruned(graph: Graph) -> Graph:
             shared.setdefault((node.op, inputs), new)
     result.inputs = {name: mapping[node] for name, node in graph.inputs.items()}
     result.outputs = {key: mapping[node] for key, node in graph.outputs.items()}
-    result.output = result.outputs[()]
+    result.output = result.outputs.get((), next(iter(result.outputs.values())))
     return result

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Callable, List, NoReturn, Optional
 
 from .errors import AdiffError, ExitCode, shorten
 
+_LISTED = 5
+
 if TYPE_CHECKING:
     from .arguments import Arguments
     from .graph import Graph
@@ -50,11 +52,13 @@ def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]
 
 
 def load(arguments: "Arguments", program: Optional[str], file, var: List[str], max_nodes: int,
-         check_options: Callable[["Arguments", object], None]) -> tuple["Graph", dict[str, float], str]:
+         check_options: Callable[["Arguments", object], None],
+         of: Optional[str] = None) -> tuple["Graph", dict[str, float], str]:
     """What every command starts with: the graph, the bindings, and the
     program as the output should name it (its text, or its file's path).
     `check_options(arguments, inputs)` refuses a binding that is no input
-    but looks like a mistyped option."""
+    but looks like a mistyped option.  `of` (`--of NAME`) keeps one output
+    of a program of several."""
     from .bindings import parse_bindings
     from .parser import parse
 
@@ -66,7 +70,19 @@ def load(arguments: "Arguments", program: Optional[str], file, var: List[str], m
         raise
     graph = parse(text, names, max_nodes=max_nodes)
     check_options(arguments, graph.inputs)
+    if of is not None:
+        graph.select(of)
     return graph, parse_bindings(arguments.bindings, var), shown
+
+
+def one_output(graph: "Graph", command: str) -> None:
+    """A command of one output (minimize, fit) refuses a program of several,
+    naming them and how to choose one."""
+    if graph.results:
+        names = list(graph.results)
+        shown = ", ".join(shorten(n) for n in names[:_LISTED]) + (" ..." if len(names) > _LISTED else "")
+        raise AdiffError("usage", f"{command} takes one output; the program has {len(names)}: {shown}",
+                         hint=f"choose one with --of NAME, for example --of {shorten(names[0])}")
 
 
 def _read(file) -> bytes:

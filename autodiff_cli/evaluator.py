@@ -14,7 +14,9 @@ from typing import Iterable, Mapping, Optional
 from .errors import AdiffError, shorten
 from .graph import CONST, VAR, Graph
 from .ops import OPS
-from .walk import masked, reverse
+from .walk import forward as forward_walk, masked, reverse
+
+MODES = ("reverse", "forward", "auto")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Trace:
     values: list[float]
     grads: list[Optional[float]]
     warnings: list[EvalWarning] = field(default_factory=list)
+    # with several outputs, or another mode than reverse: the Jacobian and the passes made
+    jacobian: Optional["Jacobian"] = None
 
     @property
     def value(self) -> float:
@@ -98,12 +102,137 @@ def bind(graph: Graph, bindings: Mapping[str, float]) -> tuple[dict[str, float],
     return values, warnings
 
 
-def evaluate(graph: Graph, bindings: Mapping[str, float] = {}) -> Trace:
-    """Bind the inputs, then run the forward pass and reverse accumulation."""
+@dataclass
+class Jacobian:
+    """Every output's derivatives with respect to the `wrt` inputs, and the
+    per-node columns the passes gave: in reverse mode one backward pass per
+    output ({output: each node's d output / d node}), in forward mode one
+    tangent pass per input ({input: each node's d node / d input})."""
+    mode: str                                       # the mode run: "reverse" or "forward"
+    outputs: dict[str, int]                         # name -> node
+    wrt: list[str]
+    rows: dict[str, dict[str, Optional[float]]]     # output -> input -> derivative
+    columns: dict[str, list[Optional[float]]]       # a pass's value at every node
+
+
+def choose_mode(mode: str, outputs: int, inputs: int) -> str:
+    """auto: the fewer passes, one per output (reverse) or one per input (forward); reverse on a tie."""
+    if mode == "auto":
+        return "forward" if inputs < outputs else "reverse"
+    return mode
+
+
+def evaluate(graph: Graph, bindings: Mapping[str, float] = {}, mode: str = "reverse",
+             wrt: Optional[Iterable[str]] = None) -> Trace:
+    """Bind the inputs, then run the forward pass and reverse accumulation
+    (or, with several outputs or in forward mode, the Jacobian's passes)."""
     inputs, warnings = bind(graph, bindings)
     values, needs_grad = forward(graph, inputs, warnings)
-    grads = backward(graph, values, needs_grad, warnings)
-    return Trace(graph, inputs, values, grads, warnings)
+    if mode == "reverse" and not graph.results:
+        grads = backward(graph, values, needs_grad, warnings)
+        return Trace(graph, inputs, values, grads, warnings)
+    names = list(graph.inputs if wrt is None else wrt)
+    outputs = graph.output_names()
+    mode = choose_mode(mode, len(outputs), len(names))
+    rows: dict[str, dict[str, Optional[float]]] = {name: {} for name in outputs}
+    columns: dict[str, list[Optional[float]]] = {}
+    if mode == "reverse":
+        for name, node in outputs.items():
+            column = columns[name] = backward(graph, values, needs_grad, warnings, node)
+            rows[name] = {x: column[graph.inputs[x]] for x in names}
+    else:
+        for x in names:
+            column = columns[x] = tangents(graph, values, needs_grad, {x: 1.0}, warnings)
+            for name, node in outputs.items():
+                rows[name][x] = 0.0 if column[node] is None else column[node]
+    first = next(iter(outputs))
+    if mode == "reverse":
+        grads = columns[first]
+    else:   # the first output's gradient, as the single-output fields show it
+        grads = [None] * len(needs_grad)
+        for x in names:
+            grads[graph.inputs[x]] = rows[first][x]
+    trace = Trace(graph, inputs, values, grads, _unique(warnings))
+    trace.jacobian = Jacobian(mode, outputs, names, rows, columns)
+    return trace
+
+
+def depends(graph: Graph) -> list[bool]:
+    """Whether each node depends on an input (takes a gradient)."""
+    result = [False] * len(graph.nodes)
+    for node in graph.nodes:
+        result[node.id] = node.op == VAR or any(result[j] for j in node.inputs)
+    return result
+
+
+def _unique(warnings: list[EvalWarning]) -> list[EvalWarning]:
+    """Each warning once: several passes over one node say the same thing."""
+    seen = set()
+    kept = []
+    for w in warnings:
+        if (w.kind, w.message) not in seen:
+            seen.add((w.kind, w.message))
+            kept.append(w)
+    return kept
+
+
+def tangents(graph: Graph, values: list[float], needs_grad: list[bool],
+             seeds: Mapping[str, float], warnings: list[EvalWarning]) -> list[Optional[float]]:
+    """Forward mode: every node's tangent, d node / d (the seeded direction),
+    accumulated in list order with the op table's own partials:
+    tangent(node) = Σ partial × tangent(input) over the inputs that move.
+
+    The mirror of `backward`: None for a node that depends on no input, 0 for
+    one that depends on no seeded input; masked edges carry nothing."""
+    isfinite = math.isfinite
+    tangent: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
+    moving = bytearray(len(graph.nodes))
+    for name, seed in seeds.items():
+        i = graph.inputs[name]
+        tangent[i] = seed
+        moving[i] = 1
+    nodes, ops = graph.nodes, OPS
+    for i, flowing in forward_walk(graph, moving):
+        node = nodes[i]
+        op = ops[node.op]
+        args = [values[j] for j in node.inputs]
+        out = values[i]
+        partials, mask = op.partials, op.mask
+        if op.kink is not None:
+            _kink(graph, i, op, args, out, warnings)
+        total = 0.0
+        for k, j in flowing:
+            if mask is not None and masked(op, k, args):
+                continue
+            contribution = partials[k](*args, out) * tangent[j]
+            total += contribution
+            if not isfinite(contribution) and isfinite(tangent[j]):
+                warnings.append(EvalWarning(
+                    "gradient", f"{describe(graph, i)}: the tangent flowing from "
+                    f"{describe(graph, j)} is {_fmt(contribution)}", i))
+        tangent[i] = total
+    return tangent
+
+
+def jvp(trace: Trace, seeds: Mapping[str, float]) -> dict[str, Optional[float]]:
+    """The Jacobian-vector product: each output's directional derivative
+    along `seeds` (one tangent pass)."""
+    graph = trace.graph
+    needs_grad = depends(graph)
+    column = tangents(graph, trace.values, needs_grad, seeds, trace.warnings)
+    return {name: 0.0 if column[node] is None else column[node]
+            for name, node in graph.output_names().items()}
+
+
+def vjp(trace: Trace, seeds: Mapping[str, float], wrt: Iterable[str]) -> dict[str, Optional[float]]:
+    """The vector-Jacobian product: Σ seed × d output / d input for each input
+    (one backward pass, from every seeded output at once)."""
+    graph = trace.graph
+    needs_grad = depends(graph)
+    outputs = graph.output_names()
+    column = backward(graph, trace.values, needs_grad, trace.warnings,
+                      {outputs[name]: seed for name, seed in seeds.items()})
+    return {x: column[graph.inputs[x]] for x in wrt}
 
 
 def forward(graph: Graph, inputs: Mapping[str, float],
@@ -133,8 +262,9 @@ def forward(graph: Graph, inputs: Mapping[str, float],
 
 
 def backward(graph: Graph, values: list[float], needs_grad: list[bool],
-             warnings: list[EvalWarning]) -> list[Optional[float]]:
-    """Reverse accumulation: d output / d node for every node.
+             warnings: list[EvalWarning], output=None) -> list[Optional[float]]:
+    """Reverse accumulation: d output / d node for every node (`output`: a
+    node, by default the program's value, or {node: seed} for several at once).
 
     Only nodes that the output depends on pass gradients on, so a dead
     branch's infinite partial cannot leak into an input it shares.
@@ -143,18 +273,18 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
     grads: list[Optional[float]] = [0.0 if need else None for need in needs_grad]
     # d output / d output is 1, unless the output is a constant (or made of
     # constants only): like every constant it takes no gradient (null)
-    grads[graph.output] = 1.0 if needs_grad[graph.output] else None
-    for i, flowing in reverse(graph, needs_grad):
+    seeds = {graph.output if output is None else output: 1.0} if not isinstance(output, dict) else output
+    for node, seed in seeds.items():
+        if needs_grad[node]:
+            grads[node] += seed
+        else:
+            grads[node] = None
+    for i, flowing in reverse(graph, needs_grad, list(seeds)):
         node = graph.nodes[i]
         op = OPS[node.op]
         args = [values[j] for j in node.inputs]
         upstream, out = grads[i], values[i]
-        if op.kink is not None and op.kink(*args):
-            used = ", ".join(_fmt(partial(*args, out)) for partial in op.partials)
-            warnings.append(EvalWarning(
-                "kink", f"{describe(graph, i)}: {node.op} is not differentiable at "
-                f"{', '.join(_fmt(a) for a in args)}; adiff takes its local derivative "
-                f"there as {used}, as PyTorch does", i))
+        _kink(graph, i, op, args, out, warnings)
         for k, j in flowing:
             if masked(op, k, args):
                 continue  # a structural zero: nothing flows, whatever comes down
@@ -165,6 +295,16 @@ def backward(graph: Graph, values: list[float], needs_grad: list[bool],
                     "gradient", f"{describe(graph, i)}: the gradient flowing to "
                     f"{describe(graph, j)} is {_fmt(contribution)}", j))
     return grads
+
+
+def _kink(graph: Graph, i: int, op, args: list, out: float, warnings: list[EvalWarning]) -> None:
+    """Warn where the node is not differentiable (abs(0), relu(0), max at a tie)."""
+    if op.kink is not None and op.kink(*args):
+        used = ", ".join(_fmt(partial(*args, out)) for partial in op.partials)
+        warnings.append(EvalWarning(
+            "kink", f"{describe(graph, i)}: {graph.nodes[i].op} is not differentiable at "
+            f"{', '.join(_fmt(a) for a in args)}; adiff takes its local derivative "
+            f"there as {used}, as PyTorch does", i))
 
 
 @dataclass(frozen=True)

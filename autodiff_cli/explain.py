@@ -199,6 +199,43 @@ def names(graph: Graph) -> tuple[list[Optional[str]], list[bool]]:
     return result, generated
 
 
+@dataclass(frozen=True)
+class Tangent:
+    """Forward mode at one node: ż = Σ u̇ · ∂z/∂u = Σ tangent · local = tangent."""
+    node: int
+    terms: tuple[tuple[int, Term, float, float], ...]   # (input u, ∂z/∂u over names, its value, u̇)
+    tangent: float
+
+
+def tangent_pass(explanation: Explanation, seed: str) -> tuple[list[Union[Tangent, Forward, Omitted]], float]:
+    """One forward-mode pass, seeded with ẋ = 1 for x = `seed`: every node
+    that depends on an input, in list order (the evaluator's tangents; the
+    steps only show how they arise).  Inputs are Forward steps carrying their
+    tangent as the value.  Also the output's tangent, d output / d seed."""
+    from .evaluator import depends, tangents
+    trace = explanation.trace
+    graph = trace.graph
+    moving = depends(graph)
+    column = tangents(graph, trace.values, moving, {seed: 1.0}, [])
+    values = trace.values
+    steps: list = []
+    for node in graph.nodes:
+        i = node.id
+        if not moving[i]:
+            continue
+        if node.op == VAR:
+            steps.append(Forward(i, explanation.names[i], None, None, column[i]))
+            continue
+        op = OPS[node.op]
+        args = [values[j] for j in node.inputs]
+        terms = tuple((j, partial(node.op, k, tuple(explanation.term(a) for a in node.inputs),
+                                  explanation.term(i)), op.partials[k](*args, values[i]), column[j])
+                      for k, j in enumerate(node.inputs) if moving[j])
+        steps.append(Tangent(i, terms, column[i]))
+    at_output = column[graph.output]
+    return _window(steps, explanation.max_steps, "nodes"), 0.0 if at_output is None else at_output
+
+
 def _window(items: list, limit: int, what: str) -> list:
     """The first and last of a long list with the middle counted, or all of it."""
     if not limit or len(items) <= limit:

@@ -23,6 +23,7 @@ class Node:
     inputs: tuple[int, ...] = ()   # ids of the inputs, in order (it matters for - / ^)
     label: Optional[str] = None    # the user's name, or a constant as written
     constant: Optional[float] = None
+    call: Optional[str] = None     # which call of a user's function made it: "sq call 2"
 
 
 @dataclass
@@ -32,7 +33,10 @@ class Graph:
     inputs: dict[str, int] = field(default_factory=dict)      # name -> id, in order of first use
     defaults: dict[str, float] = field(default_factory=dict)  # from `name = number` statements
     first_use: dict[str, tuple[int, int]] = field(default_factory=dict)  # input -> (line, column)
-    output: Optional[int] = None   # the program's value
+    output: Optional[int] = None   # the program's value (the first, when it has several)
+    # a program of several outputs (`R, H`): each output's name -> node, in order;
+    # empty for a program of one output
+    results: dict[str, int] = field(default_factory=dict)
     # every output, keyed by the derivative it is: () for the program's value,
     # ("x",) for d/dx, ("x", "w") for d2/dx dw; a parsed program has only ()
     outputs: dict[tuple[str, ...], int] = field(default_factory=dict)
@@ -80,6 +84,40 @@ class Graph:
         if self.nodes[node].label is None:
             self.nodes[node].label = label
             self._counts = None
+
+    def where(self, node: int) -> str:
+        """` [sq call 2]` for a node made by a call of a user's function, else ""."""
+        call = self.nodes[node].call
+        return f" [{call}]" if call else ""
+
+    def output_names(self) -> dict[str, int]:
+        """Each output's name -> node: `results`, or the one output by its name
+        (or "output")."""
+        if self.results:
+            return self.results
+        node = self.nodes[self.output]
+        return {node.label if node.label is not None and node.op != CONST else "output": self.output}
+
+    def view(self, name: str) -> "Graph":
+        """The graph of the one output `name`, sharing this graph's nodes."""
+        from dataclasses import replace
+        node = self.output_names()[name]
+        return replace(self, output=node, outputs={(): node}, results={})
+
+    def select(self, name: str) -> None:
+        """Keep only the output `name` (`--of NAME`): the graph of one output."""
+        names = self.output_names()
+        if name not in names:
+            import difflib
+
+            from .errors import shorten
+            close = difflib.get_close_matches(name, list(names), n=1)
+            raise AdiffError("usage", f"--of: the program has no output {shorten(name)}"
+                             + (f"; did you mean {shorten(close[0])}?" if close else ""),
+                             hint="its outputs: " + ", ".join(shorten(n) for n in list(names)[:20]))
+        self.output = names[name]
+        self.outputs = {(): self.output}
+        self.results = {}
 
     def ref(self, node: int) -> str:
         """How other nodes refer to this one: its label when unambiguous, else #id."""

@@ -9,6 +9,7 @@ AdiffError here, with the position and what was expected in words.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import unicodedata
 from typing import Iterable, Optional, Union
@@ -17,7 +18,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import AdiffError, shorten
-from .graph import Graph
+from .graph import CONST, VAR, Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
 _OPERATORS = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
@@ -56,39 +57,171 @@ class Literal:
         self.text = text
 
 
+class Named(int):
+    """A node id read from a bare name (`R`): an output listed as `R` is named R."""
+
+    def __new__(cls, node: int, token: Token):
+        value = super().__new__(cls, node)
+        value.name, value.token = str(token), token
+        return value
+
+
 Value = Union[int, Literal]  # a node id, or a literal
+
+
+class Function:
+    """A user's function, `NAME(P1, ...) = EXPR`, as a small graph of its own
+    (its template): the parameters and the names from outside (the program's
+    inputs and earlier named values) are its var nodes.  A call copies the
+    template into the caller's graph through Graph.add, in list order (no
+    recursion), so a call shares nodes exactly as the written-out expression
+    would."""
+    __slots__ = ("name", "params", "template", "externals", "output", "calls", "token", "live", "used")
+
+    def __init__(self, name: str, params: list[str], token: Token):
+        self.name, self.params, self.token = name, params, token
+        self.template = Graph()
+        # template var node -> ("param", position) | ("input", name) | ("node", id in the program)
+        self.externals: dict[int, tuple[str, object]] = {}
+        for k, param in enumerate(params):
+            self.externals[self.template.input(f"param:{k}")] = ("param", k)
+        self.output: Optional[int] = None
+        self.calls = 0
+        self.live = bytearray()   # the template's nodes the body's value needs
+        self.used: list[bool] = []  # per parameter: whether the body uses it
+
+    def finish(self, output: int) -> None:
+        """The body is read: which of its nodes a call copies (those its value
+        needs), and which parameters it uses."""
+        self.output = output
+        nodes = self.template.nodes
+        live = self.live = bytearray(len(nodes))
+        live[output] = 1
+        for i in range(output, -1, -1):
+            if live[i]:
+                for j in nodes[i].inputs:
+                    live[j] = 1
+        self.used = [bool(live[self.template.inputs[f"param:{k}"]]) for k in range(len(self.params))]
+
+
+class Outputs(list):
+    """The last statement's list of outputs: (name, node) pairs."""
+
+
+_HEAD = re.compile(r"([^\s(]+)[ \t]*\([ \t]*|([^\s,()]+)[ \t]*[,)]")
 
 
 @v_args(inline=True)
 class _Builder(Transformer):
     """Lark calls these methods by rule name as it parses; they build the graph."""
 
-    def reset(self, graph: Graph, bound: Iterable[str]) -> None:
+    def reset(self, graph: Graph, bound: Iterable[str], source: Optional[str] = None) -> None:
         self.graph = graph
+        self.source = source
         self.bound = set(bound)
         self.scope: dict[str, int] = {}    # names assigned so far -> node
         self.first_use: dict[str, Token] = {}
+        self.functions: dict[str, Function] = {}
+        self.function: Optional[Function] = None   # the function whose body is being read
+        self.program = graph                       # the graph outside any body
+        self.unused: list[int] = []                # arguments of parameters a body never uses
 
     def _node(self, value: Value) -> int:
         if isinstance(value, Literal):
             return self.graph.constant(value.value, value.text)
-        return value
+        return int(value)
 
     def number(self, token: Token) -> Literal:
         return Literal(float(token), str(token))
 
     def name(self, token: Token) -> int:
         name = str(token)
+        function = self.function
+        if function is not None and name in function.params:
+            return Named(function.template.inputs[f"param:{function.params.index(name)}"], token)
+        if name in self.functions:
+            raise AdiffError("function_as_value", f"'{shorten(name)}' is a function: call it as "
+                             f"{shorten(name)}(...)", line=token.line, column=token.column)
         node = self.scope.get(name)
         if node is not None:
-            return node
+            return Named(self._external("node", node), token)
         if name in CONSTANTS and name not in self.bound:
-            return self.graph.constant(CONSTANTS[name], name)
+            return Named(self.graph.constant(CONSTANTS[name], name), token)
         self.first_use.setdefault(name, token)
-        return self.graph.input(name)
+        return Named(self._external("input", name), token)
+
+    def _external(self, kind: str, key) -> int:
+        """A name from outside the body being read (an input, or an earlier
+        named value): in the program, its node; in a body, a var node of the template."""
+        function = self.function
+        if function is None:
+            return key if kind == "node" else self.graph.input(key)
+        node = function.template.input(f"{kind}:{key}")
+        function.externals[node] = (kind, key)
+        return node
+
+    def head(self, token: Token) -> Token:
+        """`f(a, b) =`: the parameters are known before the body is read."""
+        text = str(token)
+        parts = [(m.start(), m.group(1) or m.group(2)) for m in _HEAD.finditer(text)]
+        (_, name), params = parts[0], parts[1:]
+
+        def fail(kind: str, message: str, offset: int = 0, hint: Optional[str] = None):
+            raise AdiffError(kind, message, line=token.line, column=token.column + offset, hint=hint)
+
+        shown = shorten(name)
+        if name in self.functions:
+            first = self.functions[name].token
+            fail("redefined", f"function '{shown}' is defined twice",
+                 hint=f"it is first defined on line {first.line}")
+        if (name in OPS and OPS[name].callable) or name in ALIASES:
+            fail("builtin", f"'{shown}' is a built-in function: give your function another name")
+        if name in CONSTANTS and name not in self.bound:
+            fail("builtin", f"'{shown}' is a constant: give your function another name")
+        if name in self.scope:
+            fail("function_as_value", f"'{shown}' is already a value: a name is either a value or a function")
+        if name in self.graph.inputs or name in self.bound or name in self.first_use:
+            fail("function_as_value", f"'{shown}' is already an input: a name is either an input or a function")
+        seen: set[str] = set()
+        for offset, param in params:
+            if param in seen:
+                fail("parameter", f"parameter '{shorten(param)}' is listed twice", offset)
+            if param in self.functions:
+                fail("function_as_value", f"parameter '{shorten(param)}' is a function: "
+                     "a name is either a value or a function", offset)
+            seen.add(param)
+        self.function = Function(name, [p for _, p in params], token)
+        self.graph = self.function.template
+        return token
+
+    def define(self, _head: Token, body: Value) -> Function:
+        function = self.function
+        function.finish(self._node(body))
+        self.functions[function.name] = function
+        self.function, self.graph = None, self.program
+        return function
+
+    def outputs(self, *items: Value) -> Outputs:
+        result = Outputs()
+        names = set()
+        for k, item in enumerate(items, 1):
+            name = item.name if isinstance(item, Named) else f"out{k}"
+            if name in names:
+                where = {"line": item.token.line, "column": item.token.column} if isinstance(item, Named) else {}
+                raise AdiffError("output_twice", f"output '{shorten(name)}' is listed twice", **where)
+            names.add(name)
+            node = self._node(item)
+            if not isinstance(item, Named):
+                self.graph.name(node, name)
+            result.append((name, node))
+        return result
 
     def assign(self, target: Token, value: Value) -> int:
         name = str(target)
+        if name in self.functions:
+            raise AdiffError("function_as_value", f"'{shorten(name)}' is a function: "
+                             "a name is either a value or a function",
+                             line=target.line, column=target.column)
         if (isinstance(value, Literal) and name not in self.scope
                 and name not in self.graph.inputs):
             # `name = number`, first sight of name: an input with a default
@@ -107,10 +240,10 @@ class _Builder(Transformer):
         if isinstance(value, Literal):
             text = value.text[1:] if value.text.startswith("-") else "-" + value.text
             return Literal(-value.value, text)
-        return self.graph.add("neg", (value,))
+        return self.graph.add("neg", (int(value),))
 
     def positive(self, _sign: Token, value: Value) -> Value:
-        return value
+        return value if isinstance(value, Literal) else int(value)
 
     def superscript(self, base: Value, token: Token) -> int:
         text = str(token).translate(_SUPERSCRIPTS)
@@ -119,8 +252,18 @@ class _Builder(Transformer):
     def call(self, function: Token, *arguments: Optional[Value]) -> int:
         name = ALIASES.get(str(function), str(function))
         args = [a for a in arguments if a is not None]
+        if name in self.functions:
+            return self._call(self.functions[name], args, function)
         op = OPS.get(name)
+        if self.function is not None and name == self.function.name:
+            raise AdiffError("recursion", f"'{shorten(name)}' cannot call itself: a body calls only "
+                             "functions defined before it", line=function.line, column=function.column)
         if op is None or not op.callable:
+            later = _defined_later(self.source, function)
+            if later:
+                raise AdiffError("call_before_definition", f"'{shorten(name)}' is called before "
+                                 f"its definition (on line {later})", line=function.line,
+                                 column=function.column, hint="define a function before its first call")
             raise AdiffError("unknown_function", f"unknown function '{shorten(name)}'",
                              line=function.line, column=function.column,
                              hint=self._function_hint(name))
@@ -136,6 +279,41 @@ class _Builder(Transformer):
             raise AdiffError("arity", f"{name} takes {wanted}, got {len(args)}",
                              line=function.line, column=function.column)
         return self.graph.add(name, tuple(self._node(a) for a in args))
+
+    def _call(self, function: Function, args: list[Value], token: Token) -> int:
+        """A call of a user's function, inlined: the template's nodes copied in
+        list order through Graph.add, the parameters replaced by the arguments."""
+        if len(args) != len(function.params):
+            wanted = len(function.params)
+            raise AdiffError("arity", f"{shorten(function.name)} takes {wanted} argument"
+                             f"{'s' if wanted != 1 else ''}, got {len(args)}",
+                             line=token.line, column=token.column,
+                             hint=f"it is defined as {shorten(function.name)}({', '.join(function.params)})")
+        graph = self.graph
+        arguments = [self._node(a) for a in args]
+        where = None
+        if self.function is None:   # a call in the program (a call in a body is made when the body is)
+            function.calls += 1
+            where = f"{function.name} call {function.calls}"
+        if self.function is None:   # an argument the body never uses: its nodes may go at the end
+            self.unused += [a for a, used in zip(arguments, function.used) if not used]
+        ids: list[int] = []
+        live = function.live
+        for node in function.template.nodes:
+            if not live[node.id]:
+                ids.append(-1)   # not needed by the body's value: not copied
+            elif node.op == VAR:
+                kind, key = function.externals[node.id]
+                ids.append(arguments[key] if kind == "param" else self._external(kind, key))
+            elif node.op == CONST:
+                ids.append(graph.constant(node.constant, node.label))
+            else:
+                size = len(graph.nodes)
+                made = graph.add(node.op, tuple(ids[j] for j in node.inputs))
+                if len(graph.nodes) > size:
+                    graph.nodes[made].call = where if where is not None else node.call
+                ids.append(made)
+        return ids[function.output]
 
     def _function_hint(self, name: str) -> str:
         known = [*FUNCTIONS, *ALIASES]
@@ -174,6 +352,15 @@ def _another_function(name: str, known: str) -> bool:
             return False
         after = after[len(suffix):]
     return True
+
+
+def _defined_later(source: Optional[str], token: Token) -> Optional[int]:
+    """The line where `name(...) =` defines the called name after this call, if it does."""
+    if not source:
+        return None
+    name = re.escape(str(token))
+    found = re.compile(rf"(?:^|[;\n])[ \t]*{name}[ \t]*\([^()\n;]*\)[ \t]*=").search(source, token.end_pos)
+    return source.count("\n", 0, found.start() + 1) + 1 if found else None
 
 
 def _wrap(text: str) -> str:
@@ -248,7 +435,7 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     graph = Graph(max_nodes=max_nodes, source=text)
     with _lock:
-        _builder.reset(graph, bound)
+        _builder.reset(graph, bound, text)
         try:
             output = _lark().parse(text)
         except UnexpectedInput as error:
@@ -257,15 +444,73 @@ def parse(text: str, bound: Iterable[str] = (), max_nodes: Optional[int] = None)
             error.source = text
             raise
         first_use = _builder.first_use
+        unused, scope = _builder.unused, list(_builder.scope.values())
         _builder.reset(Graph(), ())  # let the graph go with the caller
+    if isinstance(output, Function):
+        raise AdiffError("empty", "the program defines a function but computes nothing",
+                         hint=f"end it with an expression, such as {output.name}(...)")
     if output is None:
         raise AdiffError("empty", "the program is empty: nothing to evaluate",
                          hint='give an expression, such as "(x*w+b-y)^2"')
-    if isinstance(output, Literal):
+    if isinstance(output, Outputs):
+        graph.results = dict(output)
+        output = output[0][1]
+    elif isinstance(output, Literal):
         output = graph.constant(output.value, output.text)
-    graph.output = output
-    graph.outputs = {(): output}
-    graph.first_use = {name: (t.line, t.column) for name, t in first_use.items()}
+    graph.output = int(output)
+    graph.outputs = {(): graph.output}
+    graph.first_use = {name: (t.line, t.column) for name, t in first_use.items() if name in graph.inputs}
+    if unused:
+        graph = _without_unused_arguments(graph, unused, scope)
+        graph.first_use = {name: place for name, place in graph.first_use.items() if name in graph.inputs}
+    return graph
+
+
+def _without_unused_arguments(graph: Graph, unused: list[int], scope: list[int]) -> Graph:
+    """The graph without the nodes that only arguments a function never uses
+    needed (`f(a, b) = 2*a` called as f(x, y*z): y*z, and y and z if nothing
+    else uses them), so that a call costs what the written-out expression
+    does.  Loops over the node list, in place, renumbering what is left."""
+    nodes = graph.nodes
+    count = len(nodes)
+    suspect = bytearray(count)    # reached from an unused argument
+    for i in unused:
+        suspect[i] = 1
+    for i in range(count - 1, -1, -1):
+        if suspect[i]:
+            for j in nodes[i].inputs:
+                suspect[j] = 1
+    live = bytearray(count)
+    roots = [graph.output, *graph.results.values(), *scope,
+             *(graph.inputs[name] for name in graph.defaults if name in graph.inputs)]
+    for i in roots:
+        live[i] = 1
+    for n in nodes:
+        if not suspect[n.id] or (n.label is not None and n.op not in (VAR, CONST)):
+            live[n.id] = 1
+    for i in range(count - 1, -1, -1):
+        if live[i]:
+            for j in nodes[i].inputs:
+                live[j] = 1
+    if all(live):
+        return graph
+    new_id = [-1] * count
+    kept = []
+    for n in nodes:
+        if live[n.id]:
+            new_id[n.id] = len(kept)
+            n.id = len(kept)
+            n.inputs = tuple(new_id[j] for j in n.inputs)
+            kept.append(n)
+    graph.nodes[:] = kept
+    graph.inputs = {name: new_id[i] for name, i in graph.inputs.items() if live[i]}
+    graph.defaults = {name: v for name, v in graph.defaults.items() if name in graph.inputs}
+    graph.output = new_id[graph.output]
+    graph.outputs = {(): graph.output}
+    graph.results = {name: new_id[i] for name, i in graph.results.items()}
+    graph._shared = {(CONST, repr(n.constant)) if n.op == CONST else (n.op, n.inputs): n.id
+                     for n in kept if n.op != VAR}
+    graph._counts = None
     return graph
 
 
@@ -435,6 +680,8 @@ def _syntax_error(error: UnexpectedInput, text: str) -> AdiffError:
         line, column = token.line, token.column
         if token.type == "EQUAL":
             hint = "only a name can be assigned to: name = expression"
+        elif set(error.expected) == {"$END"}:   # only the end may follow a list of outputs
+            hint = "a list of outputs (R, H) must be the program's last statement"
         elif token.type == "NAME" and token[0] in "xXbBoO" and _is_zero_before(text, token.start_pos):
             try:
                 hint = f"numbers are written in decimal: 0{token} is {int('0' + token, 0)}"

@@ -43,6 +43,8 @@ class Samples:
     kinks: list[Kink]
     name: str               # how to call the program's value in a legend: its label, or f
     wrt: str = ""           # the input the derivatives are taken with respect to ("" : input)
+    # a program of several outputs: each output's name -> (values, derivatives)
+    outputs: Optional[dict] = None
 
     @property
     def by(self) -> str:
@@ -119,22 +121,36 @@ def sample(graph: Graph, bindings: Mapping[str, float], name: str, start: float,
     xs = [start + (stop - start) * k / (points - 1) for k in range(points)]
     xs[-1] = stop
     values, gradients, order2, signatures = [], [], [] if second else None, []
+    several = {out: ([], []) for out in graph.results} if graph.results else None
+    if several and order >= 2:
+        raise AdiffError("usage", f"the program has {len(several)} outputs: --order 2 takes one",
+                         hint=f"choose it with --of NAME, for example --of {next(iter(several))}")
+    if several and len(several) > MAX_OUTPUTS:
+        raise AdiffError("usage", f"plot draws at most {MAX_OUTPUTS} outputs; the program has {len(several)}",
+                         hint="choose one with --of NAME")
     scratch: list = []
     for x in xs:
         inputs[name] = x
         node_values, needs_grad = forward(graph, inputs, scratch)
-        grads = backward(graph, node_values, needs_grad, scratch)
+        for out, node in (graph.results or {None: graph.output}).items():
+            grads = backward(graph, node_values, needs_grad, scratch, node)
+            g = 0.0 if grads[index] is None else grads[index]
+            if out is not None:
+                several[out][0].append(node_values[node])
+                several[out][1].append(g)
         scratch.clear()
         values.append(node_values[graph.output])
-        g = grads[index]
-        gradients.append(0.0 if g is None else g)
+        gradients.append(g if several is None else several[next(iter(several))][1][-1])
         if second is not None:
             derived, out = second
             order2.append(forward(derived, inputs, scratch)[0][out])
             scratch.clear()
         signatures.append([_signature(graph, i, node_values) for i in kinked])
     kinks = _locate_kinks(graph, inputs, name, xs, kinked, signatures)
-    return Samples(name, xs, values, gradients, order2, kinks, legend_name(graph), wrt)
+    return Samples(name, xs, values, gradients, order2, kinks, legend_name(graph), wrt, several)
+
+
+MAX_OUTPUTS = 6   # curves the terminal plot tells apart by colour and mark
 
 
 def legend_name(graph: Graph) -> str:

@@ -16,16 +16,17 @@ step(...), and the simplifier drops a product with 0.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Sequence, Union
 
 from .graph import Graph
 from .ops import Op
 
 
 def reverse(graph: Graph, needs_grad: Sequence[bool],
-            output: Optional[int] = None) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+            output: Union[None, int, Sequence[int]] = None) -> Iterator[tuple[int, list[tuple[int, int]]]]:
     """(node, [(position, input), ...]) for each node that passes a gradient
-    on, from `output` (default: the program's value) back to the first node.
+    on, from `output` (default: the program's value; or several outputs at
+    once, for a vector-Jacobian product) back to the first node.
 
     Only nodes the output depends on pass gradients on, so a dead branch's
     infinite partial cannot leak into an input it shares.  The walk covers
@@ -35,8 +36,11 @@ def reverse(graph: Graph, needs_grad: Sequence[bool],
     nodes = graph.nodes
     if output is None:
         output = graph.output
+    starts = [output] if isinstance(output, int) else list(output)
+    output = max(starts)
     reached = bytearray(output + 1)
-    reached[output] = 1
+    for start in starts:
+        reached[start] = 1
     for i in range(output, -1, -1):
         if not (reached[i] and needs_grad[i]):
             continue
@@ -49,6 +53,21 @@ def reverse(graph: Graph, needs_grad: Sequence[bool],
                 reached[j] = 1
                 edges.append((k, j))
         yield i, edges
+
+
+def forward(graph: Graph, moving: bytearray) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+    """The same edges walked the other way, for forward mode: (node, [(position,
+    input), ...]) in list order for each node that depends on a moving input
+    (`moving` marks the seeded inputs, and is filled in as the walk goes),
+    listing the edges whose input moves."""
+    for node in graph.nodes:
+        inputs = node.inputs
+        if not inputs:
+            continue
+        edges = [(k, j) for k, j in enumerate(inputs) if moving[j]]
+        if edges:
+            moving[node.id] = 1
+            yield node.id, edges
 
 
 def masked(op: Op, k: int, args: Sequence[float]) -> bool:

@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 
 from ..batch import CHUNK_ROWS, Options, prepare, report
-from ..cli import FILE, MAX_NODES, READS_A_PROGRAM, VAR, WRT, ProgramCommand, _arguments, _check_options, app
+from ..cli import (FILE, MAX_NODES, OF, READS_A_PROGRAM, VAR, WRT, ProgramCommand, _arguments, _check_options,
+                   app)
 from ..edge import guarded
 
 HELP = """Evaluate PROGRAM and its gradient at every row of a table of points.
@@ -76,9 +77,10 @@ def batch_command(
     max_nodes: int = MAX_NODES,
     force: bool = typer.Option(False, "--force",
                                help="Write -o FILE even when it is the input (replaced once the run succeeds)."),
+    of: Optional[str] = OF,
 ) -> None:
     options = Options(program=program, source=source, file=file, output=output, in_format=in_format,
                       out_format=out_format, wrt=wrt, keep=keep, hessian=hessian, strict=strict,
                       json_summary=json_summary, quiet=quiet, chunk_rows=chunk_rows, engine=engine,
-                      scheduler=scheduler, var=var, max_nodes=max_nodes, force=force)
+                      scheduler=scheduler, var=var, max_nodes=max_nodes, force=force, of=of)
     guarded(False, lambda: report(options, *prepare(_arguments(ctx), options, partial(_check_options, ctx))))

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..cli import FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
 from ..edge import check_wrt, guarded, in_range, names_to_list, output, warn
 from ..errors import AdiffError
 
@@ -51,6 +51,7 @@ def diff_command(
     json: bool = JSON,
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
 ) -> None:
     as_json = json or format == "json"
 
@@ -72,8 +73,11 @@ def diff_command(
         from ..printing import render
 
         wanted = names_to_list(wrt)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
         check_wrt(graph, wanted)
+        if graph.results:
+            several(graph, wanted, chosen, order, hessian, bindings, shown, inline, name)
+            return
         result = derivative(graph, wanted, order, hessian, gradient=chosen in ("python", "c"),
                             max_nodes=max_nodes)
         if not any(result.outputs):
@@ -89,6 +93,24 @@ def diff_command(
             sys.stdout.write(text)
 
     guarded(as_json, body)
+
+
+def several(graph, wanted, chosen, order, hessian, bindings, shown, inline, name) -> None:
+    """A program of several outputs: each output's first derivatives, in one answer."""
+    from ..diff import jacobian
+    from ..printing.jacobian import render_graph
+
+    if order != 1 or hessian:
+        raise AdiffError("usage", f"the program has {len(graph.results)} outputs: --order and --hessian "
+                         "take one", hint=f"choose it with --of NAME, for example --of {next(iter(graph.results))}")
+    result = jacobian(graph, wanted)
+    if not result.inputs:
+        print("adiff: warning: the program has no inputs: there is nothing to differentiate",
+              file=sys.stderr)
+    values = _values(result, bindings) if chosen in ("text", "json") else None
+    text = render_graph(result, chosen, inline=inline, program=shown, values=values, name=name)
+    with output():
+        sys.stdout.write(text)
 
 
 def _values(graph, bindings) -> Optional[list]:

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
-from ..edge import check_wrt, guarded, in_range, names_to_list, output, print_json, warn
+from ..cli import DIGITS, FILE, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, one_output, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 HELP = """Show the forward and backward passes of PROGRAM step by step.
@@ -51,6 +51,10 @@ def explain_command(
     digits: int = DIGITS,
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
+    mode: str = typer.Option("reverse", "--mode", metavar="reverse|forward", show_default=False,
+                             help="reverse (the default): the backward pass; forward: a tangent "
+                                  "pass per input, in dot notation (text, markdown or html)."),
 ) -> None:
     chosen = "json" if json and format is None else (format or "text")
 
@@ -65,11 +69,16 @@ def explain_command(
         if chosen not in formats:
             raise AdiffError("usage", f"--format: unknown format '{chosen}'",
                              hint="one of: " + ", ".join(formats))
+        if mode not in ("reverse", "forward"):
+            raise AdiffError("usage", f"--mode {mode}: give reverse or forward")
+        if mode == "forward" and chosen not in ("text", "markdown", "html"):
+            raise AdiffError("usage", f"explain --mode forward writes text, markdown or html, not {chosen}")
         in_range("--max-steps", max_steps, 0)
         in_range("--max-nodes", max_nodes, 1)
         in_range("--digits", digits, 1, 17)
         wanted = names_to_list(wrt)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
+        one_output(graph, "explain")
         check_wrt(graph, wanted)
         trace = evaluate(graph, bindings)
         warn(trace.warnings)
@@ -78,11 +87,15 @@ def explain_command(
             if html.too_large(trace):
                 print(f"adiff: warning: {html.too_large_message(trace)}", file=sys.stderr)
             _write(html.page(trace, shown, trace.warnings,
-                             note=lambda text: print(f"adiff: note: {text}", file=sys.stderr)),
+                             note=lambda text: print(f"adiff: note: {text}", file=sys.stderr),
+                             forward_mode=(wanted or list(graph.inputs)) if mode == "forward" else None),
                    output_file)
             return
         explanation = explain(trace, max_steps, digits, wanted)
-        if chosen == "json" and output_file is None:
+        if mode == "forward":
+            _write(render.forward_mode(explanation, wanted or list(graph.inputs), chosen == "markdown"),
+                   output_file)
+        elif chosen == "json" and output_file is None:
             print_json(render.document(explanation, shown, trace.warnings))
         elif chosen == "json":
             import io

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ..cli import DIGITS, FILE, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, app, load
+from ..cli import DIGITS, FILE, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, app, load
 from ..edge import guarded, in_range, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
@@ -47,6 +47,7 @@ def graph_command(
                                              help="Draw to FILE (.svg, .png or .pdf) with Graphviz's dot."),
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
 ) -> None:
     chosen = "json" if json and format is None else (format or "dot")
 
@@ -63,7 +64,7 @@ def graph_command(
                              f"print --format {chosen}", hint="give --render FILE or --format, not both")
         in_range("--max-nodes", max_nodes, 1)
         in_range("--digits", digits, 1, 17)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
         bound = all(name in bindings or name in graph.defaults for name in graph.inputs)
         trace = evaluate(graph, bindings) if bound else None
         if trace is not None:

@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
-from ..edge import check_wrt, guarded, in_range, names_to_list, output, print_json, warn
+from ..cli import FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, WRT, app, load
+from ..edge import check_wrt, guarded, in_range, names_to_list, one_output, output, print_json, warn
 from ..errors import AdiffError, ExitCode
 
 MINIMIZE_HELP = """Minimize PROGRAM's value over some of its inputs, from the bindings.
@@ -195,6 +195,7 @@ def minimize_command(
                                          help="Write one JSON line per step to FILE."),
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
 ) -> None:
     outcome = {}
 
@@ -221,7 +222,8 @@ def minimize_command(
             raise AdiffError("usage", f"--tol {tol}: give a tolerance of 0 or more")
         in_range("--max-nodes", max_nodes, 1)
         wanted = names_to_list(wrt)
-        graph, bindings, shown = load(ctx, program, file, var, max_nodes)
+        graph, bindings, shown = load(ctx, program, file, var, max_nodes, of)
+        one_output(graph, "minimize")
         check_wrt(graph, wanted)
         names = wanted if wanted is not None else list(graph.inputs)
         if not names:

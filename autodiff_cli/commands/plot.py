@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import FILE, JSON, MAX_NODES, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options, app
+from ..cli import FILE, JSON, MAX_NODES, OF, PROGRAM, READS_A_PROGRAM, VAR, _arguments, _check_options, app
 from ..edge import check_wrt, guarded, in_range, names_to_list, output, read_program, warn
 from ..errors import AdiffError
 
@@ -78,6 +78,7 @@ def plot_command(
                                              help="Draw to FILE (.svg, .png or .pdf) with Matplotlib."),
     var: List[str] = VAR,
     max_nodes: int = MAX_NODES,
+    of: Optional[str] = OF,
 ) -> None:
     def body() -> None:
         from ..bindings import parse_bindings
@@ -106,6 +107,8 @@ def plot_command(
         bound = [b.name for b in rest] + [v.partition("=")[0].strip() for v in assignments] + [name]
         graph = parse(text, bound, max_nodes=max_nodes)
         _check_options(ctx, arguments, graph.inputs)
+        if of is not None:
+            graph.select(of)
         bindings = parse_bindings(rest, assignments)
         if name in bindings:
             raise AdiffError("binding", f"{name} is bound twice", hint="bind each input once")

@@ -107,7 +107,9 @@ class Printer:
         """Told how many statements there will be, before names are chosen."""
 
     def __init__(self, graph: Graph, keys: Optional[Sequence[Key]] = None, inline: bool = False,
-                 values: Optional[Sequence[float]] = None):
+                 values: Optional[Sequence[float]] = None, names: Optional[dict] = None):
+        # names: each key's name, given by the caller (a Jacobian's R, dR_dv)
+        self.given_names = names
         if not graph.outputs and graph.output is not None:
             graph.outputs = {(): graph.output}
         self.graph = graph
@@ -193,7 +195,7 @@ class Printer:
         taken = set(self.input_names.values()) | set(self.reserved)
         self.output_names: dict[Key, str] = {}
         for key in self.keys:
-            self.output_names[key] = self._unique(self.output_name(key), taken)
+            self.output_names[key] = self._unique(self.key_name(key), taken)
         first_key = {}
         for key in self.keys:
             first_key.setdefault(graph.outputs[key], key)
@@ -394,6 +396,10 @@ class Printer:
             if name not in self.graph.inputs:
                 return name
         return "out_"
+
+    def key_name(self, key: Key) -> str:
+        """An output's name: the caller's, else output_name's."""
+        return self.output_name(key) if self.given_names is None else self.given_names[key]
 
     def output_name(self, key: Key) -> str:
         """d2f_dx2, d2f_dx_dw, df_dx: an identifier for each output."""

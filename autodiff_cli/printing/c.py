@@ -75,6 +75,9 @@ class CPrinter(CodePrinter):
     def output_name(self, key) -> str:
         return self._next_slot() if self.slots else super().output_name(key)
 
+    def key_name(self, key) -> str:
+        return self._next_slot() if self.slots else super().key_name(key)
+
     def _print_pow(self, a: Expr, b: Expr) -> Expr:
         return Expr(f"pow({a.text}, {b.text})")
 

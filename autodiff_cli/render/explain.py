@@ -306,7 +306,7 @@ def _outline(explanation: Explanation, markdown: bool) -> str:
             out.append(note(step))
         else:
             left, right = lines.forward(step)
-            out.append(row(f"{left} = {right}"))
+            out.append(row(f"{left} = {right}{explanation.graph.where(step.node)}"))
     out += [""] + heading("Backward pass")
     if not explanation.backward:
         out.append("  (the output is a constant: it has no gradient)" if not markdown else
@@ -338,6 +338,77 @@ def text(explanation: Explanation) -> str:
 
 def markdown(explanation: Explanation) -> str:
     return _outline(explanation, markdown=True)
+
+
+def dotted(name: str) -> str:
+    """A name's tangent in dot notation: ẋ, ṗ₁, ẇ1 (the dot over its first letter)."""
+    import unicodedata
+    return unicodedata.normalize("NFC", name[:1] + "\u0307") + name[1:]
+
+
+def tangent_lines(lines: "_Lines", steps) -> list[str]:
+    """Each step of a tangent pass as a line: `ẋ = 1`, `ṗ = ẋ · w + ẇ · x = 1 · 3 + 0 · 2 = 3`."""
+    from ..explain import Forward as Input
+    out = []
+    for step in steps:
+        if isinstance(step, Omitted):
+            out.append(lines.omitted(step))
+        elif isinstance(step, Input):
+            out.append(f"{dotted(lines.name(step.node))} = {lines.num(step.value)}")
+        else:
+            symbolic = " + ".join(lines.times(dotted(lines.name(j)), lines.factor(formula))
+                                  for j, formula, _, _ in step.terms)
+            numeric = " + ".join(lines.times(lines.value_factor(t), lines.value_factor(local))
+                                 for _, _, local, t in step.terms)
+            out.append(f"{dotted(lines.name(step.node))} = "
+                       + _chain([symbolic, numeric, lines.num(step.tangent)]))
+    return out
+
+
+WORK = ("reverse mode: one backward pass gives all {n} gradient{s} of the one output",
+        "forward mode: {n} tangent pass{es}, one per input, each gives one column for every output",
+        "so reverse wins for many inputs and few outputs (a loss), forward for few inputs "
+        "and many outputs")
+
+
+def work_lines(inputs: int) -> list[str]:
+    """The closing comparison of the two modes' work."""
+    return [line.format(n=inputs, s="s" if inputs != 1 else "", es="es" if inputs != 1 else "")
+            for line in WORK]
+
+
+def forward_mode(explanation: Explanation, wrt: list[str], markdown: bool = False) -> str:
+    """The forward pass, then forward mode: a tangent pass per input of `wrt`,
+    ż = Σ u̇ · ∂z/∂u in dot notation, and the work of each mode compared."""
+    from ..explain import tangent_pass
+    lines = _Lines(explanation, latex=False)
+    body = _outline(explanation, markdown).split("\n")
+    # keep the forward pass; the backward pass and gradient give way to the tangents
+    cut = body.index("### Backward pass" if markdown else "Backward pass")
+    out = body[:cut]
+
+    def heading(title: str) -> list[str]:
+        return [f"### {title}", ""] if markdown else [title]
+
+    def row(text: str) -> str:
+        return f"- `{text}`" if markdown else "  " + text
+
+    graph = explanation.graph
+    output = graph.output
+    for n, x in enumerate(wrt, 1):
+        out += heading(f"Forward mode, tangent pass {n} of {len(wrt)}: seed {dotted(x)} = 1, "
+                       "every other input's tangent 0")
+        steps, value = tangent_pass(explanation, x)
+        for step, line in zip(steps, tangent_lines(lines, steps)):
+            if isinstance(step, Omitted):
+                out.append(f"- *{line}*" if markdown else "  " + line)
+            else:
+                out.append(row(line))
+        out.append(row(f"∂{lines.name(output)}/∂{x} = {dotted(lines.name(output))} = {lines.num(value)}"))
+        out.append("")
+    out += heading("The work")
+    out += [row(line) for line in work_lines(len(graph.inputs))]
+    return "\n".join(out) + "\n"
 
 
 def _backward_line(lines: _Lines, step) -> tuple[str, str]:

@@ -72,8 +72,11 @@ def figure(graph: Graph, trace: Optional[Trace] = None, digits: int = 6) -> Figu
         if trace is not None and node.op != CONST:
             grad = trace.grads[i]
             name += f" = {short(trace.values[i], digits)}" + (f"\ngrad {short(grad, digits)}" if grad is not None else "")
+        if node.call is not None:   # which call of a user's function made it
+            name += f"\n{node.call}"
+        outputs = graph.results.values() if graph.results else (graph.output,)
         kind = ("input" if node.op == VAR else "const" if node.op == CONST else
-                "output" if i == graph.output else "named" if node.label else "computed")
+                "output" if i in outputs else "named" if node.label else "computed")
         if i == graph.output and node.inputs == ():
             kind = "output"
         values.append(Value(f"v{i}", i, name, kind))

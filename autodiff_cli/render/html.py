@@ -58,14 +58,14 @@ def too_large(trace: Trace) -> bool:
 
 
 def page(trace: Trace, program: str, warnings=(), engine: str = "auto",
-         note: Optional[Callable[[str], None]] = None) -> str:
+         note: Optional[Callable[[str], None]] = None, forward_mode: Optional[list] = None) -> str:
     """The whole page.  A program of more than MAX_PAGE_NODES nodes gets a
     page that says why it shows no graph (the caller warns on stderr).
     `note` hears why the layout is not Graphviz's when it could have been."""
     if too_large(trace):
         return _too_large_page(trace, program)
     explanation = explain(trace, max_steps=0)
-    return _page(explanation, program, warnings, engine, note)
+    return _page(explanation, program, warnings, engine, note, forward_mode)
 
 
 # ---- the steps ------------------------------------------------------------------
@@ -141,6 +141,40 @@ def steps(explanation: Explanation, program: str, warnings=()) -> list[dict]:
     return out
 
 
+def tangent_steps(explanation: Explanation, program: str, warnings, wrt: list[str]) -> list[dict]:
+    """Forward mode: start and the forward pass, then per input of `wrt` a
+    tangent pass (each node's tangent, drawn where the gradient is drawn in
+    reverse mode), then the work of the two modes compared."""
+    from ..explain import Omitted, Tangent, tangent_pass
+    from .explain import _Lines, dotted, tangent_lines, work_lines
+    x = explanation
+    out = [step for step in steps(x, program, warnings) if step["kind"] in ("start", "forward")]
+    lines = _Lines(x, latex=False)
+    names = x.names
+    for n, name in enumerate(wrt, 1):
+        out.append({"kind": "tangents", "section": f"Forward mode, pass {n} of {len(wrt)}",
+                    "text": f"Seed {dotted(name)} = 1 and every other input's tangent 0: each node's "
+                            f"tangent is then its derivative ∂·/∂{name}."})
+        passed, value = tangent_pass(x, name)
+        for step, line in zip(passed, tangent_lines(lines, passed)):
+            if isinstance(step, Omitted):
+                continue
+            node = x.graph.nodes[step.node]
+            t = step.value if not isinstance(step, Tangent) else step.tangent
+            item = {"kind": "tangent", "section": f"Forward mode, pass {n} of {len(wrt)}", "text": line,
+                    "node": step.node, "tangent": [_full(t), _shown(t)],
+                    "inputs": list(node.inputs)}
+            if isinstance(step, Tangent):
+                item["detail"] = [f"{dotted(names[j])} · ∂{names[step.node]}/∂{names[j]} = "
+                                  f"{_shown(tj)} × {_shown(local)}" for j, _, local, tj in step.terms]
+            out.append(item)
+        out.append({"kind": "tangent", "section": f"Forward mode, pass {n} of {len(wrt)}",
+                    "text": f"∂{x.output}/∂{name} = {dotted(x.output)} = {_shown(value)}",
+                    "node": x.graph.output, "tangent": [_full(value), _shown(value)], "inputs": []})
+    out.append({"kind": "note", "section": "The work", "text": "\n".join(work_lines(len(x.graph.inputs)))})
+    return out
+
+
 def _running(parts: list[float]) -> str:
     """3 + 3: the contributions received so far at a fork."""
     text = _shown(parts[0])
@@ -174,6 +208,8 @@ def _drawing(x: Explanation, plan: list[dict], engine: str) -> tuple[str, Placem
             longest[step["node"]].append("grad " + step["partial"])
         for node, grad in step.get("grads", {}).items():
             longest[node].append("grad " + grad[1])
+        if "tangent" in step:
+            longest[step["node"]].append("tangent " + step["tangent"][1])
     # a constant is drawn as written, with no steps of its own, unless it is the output
     constants = {n.id for n in graph.nodes if n.op == CONST and n.id != graph.output}
     for node in constants:
@@ -279,8 +315,9 @@ def _short(program: str, limit: int = 80) -> str:
     return one_line if len(one_line) <= limit else one_line[:limit - 1] + "…"
 
 
-def _page(x: Explanation, program: str, warnings, engine: str, note) -> str:
-    plan = steps(x, program, warnings)
+def _page(x: Explanation, program: str, warnings, engine: str, note, forward_mode=None) -> str:
+    plan = (steps(x, program, warnings) if forward_mode is None
+            else tangent_steps(x, program, warnings, forward_mode))
     svg, placement = _drawing(x, plan, engine)
     if placement.note and note is not None:
         note(placement.note)

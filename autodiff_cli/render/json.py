@@ -25,25 +25,48 @@ def number(x: Optional[float]):
 
 
 def _nodes(graph: Graph, trace: Optional[Trace]) -> Iterator[dict]:
+    jacobian = trace.jacobian if trace else None
     for node in graph.nodes:
-        yield {"id": node.id, "op": node.op, "label": node.label, "inputs": list(node.inputs),
-               "value": number(trace.values[node.id]) if trace else None,
-               "grad": number(trace.grads[node.id]) if trace else None}
+        item = {"id": node.id, "op": node.op, "label": node.label, "inputs": list(node.inputs)}
+        if node.call is not None:
+            item["call"] = node.call
+        item["value"] = number(trace.values[node.id]) if trace else None
+        if jacobian is None:
+            item["grad"] = number(trace.grads[node.id]) if trace else None
+        else:   # a pass's value per output (reverse mode) or per input (forward mode)
+            key = "grads" if jacobian.mode == "reverse" else "tangents"
+            item[key] = {name: number(column[node.id]) for name, column in jacobian.columns.items()}
+        yield item
 
 
 def document(trace: Trace, program: str, wrt: Optional[Iterable[str]] = None) -> dict:
-    """The eval document; its "nodes" is an iterator, consumed by `write`."""
+    """The eval document; its "nodes" is an iterator, consumed by `write`.
+
+    A program of one output has "value" and "gradient"; one of several has
+    "values" and "jacobian" (rows the outputs, columns the --wrt inputs)."""
     graph = trace.graph
-    return {
+    doc = {
         "schema": SCHEMA,
         "program": program,
         "inputs": {name: number(value) for name, value in trace.inputs.items()},
-        "value": number(trace.value),
-        "gradient": {name: number(g) for name, g in trace.gradient(wrt).items()},
-        "output": graph.output,
-        "nodes": _nodes(graph, trace),
-        "warnings": [w.to_json() for w in trace.warnings],
     }
+    jacobian = trace.jacobian
+    if graph.results:
+        doc["values"] = {name: number(trace.values[node]) for name, node in graph.results.items()}
+        doc["jacobian"] = {name: {x: number(g) for x, g in row.items()}
+                           for name, row in jacobian.rows.items()}
+    else:
+        doc["value"] = number(trace.value)
+        doc["gradient"] = {name: number(g) for name, g in trace.gradient(wrt).items()}
+    if jacobian is not None:
+        doc["mode"] = jacobian.mode
+    if graph.results:
+        doc["outputs"] = dict(graph.results)
+    else:
+        doc["output"] = graph.output
+    doc["nodes"] = _nodes(graph, trace)
+    doc["warnings"] = [w.to_json() for w in trace.warnings]
+    return doc
 
 
 def graph_document(graph: Graph, trace: Optional[Trace], program: str) -> dict:

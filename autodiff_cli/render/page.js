@@ -147,6 +147,16 @@
           activeNodes.push(s.node);
           s.via.forEach(function (v) { active.push(v); activeOps.push(v[0]); });
         }
+      } else if (s.kind === "tangents") {
+        // a new tangent pass: the last pass's tangents are cleared
+        Object.keys(state).forEach(function (node) { delete state[node].tangent; });
+      } else if (s.kind === "tangent") {
+        of(s.node).tangent = s.tangent;
+        if (last) {
+          activeNodes.push(s.node);
+          activeOps.push(s.node);
+          s.inputs.forEach(function (_, position) { active.push([s.node, position]); });
+        }
       } else if (s.kind === "gradient") {
         Object.keys(s.grads).forEach(function (node) { of(node).grad = s.grads[node]; });
         if (last) activeNodes = Object.keys(s.grads);
@@ -159,6 +169,8 @@
       else { g.removeAttribute("data-value"); setText(g, "val", ""); }
       if (st.grad) { g.setAttribute("data-grad", st.grad[0]); setText(g, "grad", "grad " + st.grad[1]); }
       else { g.removeAttribute("data-grad"); setText(g, "grad", st.partial ? "grad " + st.partial : ""); }
+      if (st.tangent) { g.setAttribute("data-tangent", st.tangent[0]); setText(g, "grad", "tangent " + st.tangent[1]); }
+      else { g.removeAttribute("data-tangent"); }
       g.classList.toggle("computed", !!st.value);
       g.classList.toggle("has-grad", !!st.grad);
       g.classList.toggle("accumulating", !st.grad && !!st.partial);

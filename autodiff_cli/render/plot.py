@@ -17,10 +17,11 @@ from typing import Optional
 from ..errors import AdiffError, ExitCode
 from ..plot import Samples
 
-# SGR colours: value, first derivative, second derivative; dim for axes
-COLOURS = ("36", "35", "33")
+# SGR colours: value, first derivative, second derivative (and more outputs'
+# values, for a program of several); dim for axes
+COLOURS = ("36", "35", "33", "32", "31", "34")
 DIM = "2"
-ASCII_MARKS = ("*", "o", "#")
+ASCII_MARKS = ("*", "o", "#", "+", "x", "%")
 BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))   # [row][column]
 RENDER_FORMATS = ("svg", "png", "pdf")
 
@@ -28,6 +29,8 @@ RENDER_FORMATS = ("svg", "png", "pdf")
 def series(samples: Samples) -> list[tuple[str, list[float]]]:
     """(legend label, values) for each curve, value first."""
     f, x = samples.name, samples.by
+    if samples.outputs:   # several outputs: each output's value, named in the legend
+        return [(out, values) for out, (values, _) in samples.outputs.items()]
     if f.isidentifier():
         first, second = f"d{f}/d{x}", f"d²{f}/d{x}²"
     else:
@@ -46,6 +49,10 @@ def document(samples: Samples) -> dict:
            "gradient": [number(g) for g in samples.gradients]}
     if samples.order2 is not None:
         doc["order2"] = [number(v) for v in samples.order2]
+    if samples.outputs:   # several outputs: "values" and "gradients" by output, not "value"/"gradient"
+        del doc["value"], doc["gradient"]
+        doc["values"] = {out: [number(v) for v in values] for out, (values, _) in samples.outputs.items()}
+        doc["gradients"] = {out: [number(g) for g in grads] for out, (_, grads) in samples.outputs.items()}
     doc["kinks"] = [number(k.x) for k in samples.kinks]
     return doc
 
@@ -115,7 +122,7 @@ class _Canvas:
         self.dot_columns = self.columns * (2 if self.braille else 1)
         self.dot_rows = self.rows * (4 if self.braille else 1)
         # per cell: the dots of each curve
-        self.bits = [[[0, 0, 0] for _ in range(self.columns)] for _ in range(self.rows)]
+        self.bits = [[[0] * len(COLOURS) for _ in range(self.columns)] for _ in range(self.rows)]
 
     def dot(self, curve: int, column: int, row: int) -> None:
         if 0 <= column < self.dot_columns and 0 <= row < self.dot_rows:
@@ -177,10 +184,11 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
     def row_of(y: float) -> float:
         return (high - y) / (high - low) * (canvas.dot_rows - 1)
 
-    patterns = [lambda c: True, lambda c: True, lambda c: True]
+    patterns = [lambda c: True] * len(COLOURS)
     if braille and not colour:
         # without colour the curves are told apart by their line: solid, dashed, dotted
-        patterns = [lambda c: True, lambda c: (c // 2) % 2 == 0, lambda c: c % 3 == 0]
+        patterns = [lambda c: True, lambda c: (c // 2) % 2 == 0, lambda c: c % 3 == 0,
+                    lambda c: c % 4 < 3, lambda c: (c // 3) % 2 == 0, lambda c: c % 5 < 2]
     for index in range(len(curves) - 1, -1, -1):   # the value last, on top
         values = curves[index][1]
         previous = None
@@ -213,11 +221,11 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
             if braille:
                 bits = cell[0] | cell[1] | cell[2]
                 if bits:
-                    owner = max(range(3), key=lambda k: (bin(cell[k]).count("1"), -k))
+                    owner = max(range(len(cell)), key=lambda k: (bin(cell[k]).count("1"), -k))
                     cells.append((chr(0x2800 + bits), COLOURS[owner]))
                     continue
             else:
-                marks = [k for k in range(3) if cell[k]]
+                marks = [k for k in range(len(cell)) if cell[k]]
                 if marks:
                     cells.append((ASCII_MARKS[marks[0]], COLOURS[marks[0]]))
                     continue
@@ -251,9 +259,9 @@ def _legend(curves, braille: bool, colour: bool, paint) -> str:
     if not braille:
         glyphs = [m * 2 for m in ASCII_MARKS]
     elif colour:
-        glyphs = ["━━"] * 3
+        glyphs = ["━━"] * len(COLOURS)
     else:
-        glyphs = ["━━", "╍╍", "┈┈"]
+        glyphs = ["━━", "╍╍", "┈┈", "┅┅", "╌╌", "┉┉"]
     return "  ".join(f"{paint(glyphs[k], COLOURS[k])} {label}" for k, (label, _) in enumerate(curves))
 
 
@@ -313,7 +321,7 @@ def render_image(samples: Samples, target: Path) -> None:
     figure, axes = plt.subplots(figsize=(7, 4.2))
     for k, (label, values) in enumerate(series(samples)):
         shown = [v if math.isfinite(v) else math.nan for v in values]
-        axes.plot(samples.xs, shown, label=label, linestyle=("-", "--", ":")[k])
+        axes.plot(samples.xs, shown, label=label, linestyle=("-", "--", ":", "-.")[k % 4])
     for kink in samples.kinks:
         axes.axvline(kink.x, color="red", linestyle=":", linewidth=0.8)
     axes.axhline(0, color="grey", linewidth=0.5)

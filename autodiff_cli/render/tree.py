@@ -26,7 +26,7 @@ def _label(graph: Graph, trace: Optional[Trace], i: int, digits: int = 6) -> str
         text = f"{node.label} (input)"
     else:
         name = node.label if node.label is not None else f"#{i}"
-        text = f"{name} = {graph.expression(i)}"
+        text = f"{name} = {graph.expression(i)}{graph.where(i)}"
     if trace is not None and node.op != CONST:
         text += f"   value {short(trace.values[i], digits)}"
         if trace.grads[i] is not None:

@@ -117,6 +117,8 @@ def assert_agrees(text: str, rows: list[dict]) -> None:
         graph = parse(text, VARIABLES)
     except AdiffError:
         return
+    if graph.results:   # several outputs: their batch columns are checked in tests/test_functions.py
+        return
     used = [name for name in graph.inputs]
     rows = [{name: row[name] for name in used} for row in rows]
     program = Vectorized(graph)

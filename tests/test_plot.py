@@ -254,3 +254,46 @@ def test_the_same_plot_gives_the_same_image(tmp_path):
     for target in (first, second):
         assert cli("plot", "tanh(x)", "--x", "-3:3", "--render", str(target)).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+def _axes(text: str):
+    """An --ascii plot's y labels {row: value}, x labels {column: value} and its canvas rows."""
+    lines = text.splitlines()
+    axis = next(k for k, line in enumerate(lines) if re.match(r"^ *\+\+?[-+^]*$", line))
+    canvas = lines[1:axis]
+    margin = lines[axis].index("+")
+    y_labels = {r: float(line[:margin]) for r, line in enumerate(canvas) if line[:margin].strip()}
+    ticks = [c - margin - 1 for c, ch in enumerate(lines[axis]) if ch == "+" and c > margin]
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", lines[axis + 1])][:-1]   # the last is x's name
+    x_labels = {}
+    for start, word in words:
+        middle = start + len(word) // 2 - margin - 1   # under the tick it centres on
+        assert middle in ticks, (word, ticks)
+        x_labels[middle] = float(word)
+    return y_labels, x_labels, [line[margin + 1:] for line in canvas]
+
+
+@pytest.mark.parametrize("low, high", [(0, 10), (-3, 3), (0, 1), (-0.0003, 0.0007), (2.5, 7.5),
+                                       (100000, 100001), (-1e-7, 3e-7), (0.1, 0.35)])
+def test_tick_labels_match_their_positions(low, high):
+    # the identity: in every labelled row its mark lies where x is that label's
+    # value, and every x tick is labelled with the x of its column (issue 20:
+    # ticks at 2.5 and 7.5 were labelled 2 and 8)
+    outcome = cli("plot", "x", "--x", f"{low}:{high}", "--ascii", "--width", "80", "--height", "40")
+    assert outcome.exit_code == 0, outcome.stderr
+    y_labels, x_labels, canvas = _axes(outcome.stdout)
+    columns = len(canvas[0])
+    dx = (high - low) / (columns - 1)
+
+    def x_at(column: int) -> float:
+        return low + column * dx
+
+    assert len(x_labels) >= 3
+    for column, value in x_labels.items():
+        assert abs(value - x_at(column)) <= 0.5 * dx + 1e-12 * abs(high), (column, value)
+    assert len(y_labels) >= 3
+    rows_with_marks = [r for r, line in enumerate(canvas) if "*" in line]
+    for row, value in y_labels.items():
+        if low <= value <= high and row in rows_with_marks:
+            marks = [c for c, ch in enumerate(canvas[row]) if ch == "*"]
+            assert x_at(marks[0]) - dx <= value <= x_at(marks[-1]) + dx, (row, value, marks)

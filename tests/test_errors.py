@@ -193,3 +193,55 @@ def test_running_out_of_memory_is_a_clear_failure(monkeypatch):
     assert outcome.exit_code == 1
     assert json.loads(outcome.stdout)["error"]["kind"] == "too_large"
     assert outcome.stderr.startswith("adiff: error: out of memory")
+
+
+# ---- the Python API: bad values are AdiffError, never a bare Python error (issue 20) ----------
+
+import autodiff_cli  # noqa: E402
+from autodiff_cli import AdiffError, differentiate, evaluate, hessian  # noqa: E402
+
+
+@pytest.mark.parametrize("call, kind, words", [
+    (lambda: evaluate("x", x="abc"), "binding", "x = 'abc' is not a number"),
+    (lambda: evaluate("x", x=None), "binding", "x = None is not a number"),
+    (lambda: evaluate("x", x=[1]), "binding", "x = [1] is not a number"),
+    (lambda: evaluate("x", x=True), "binding", "x = True is not a number"),
+    (lambda: evaluate("x", x=1 + 2j), "binding", "is not a number"),
+    (lambda: evaluate("x", {"x": object()}), "binding", "is not a number"),
+    (lambda: evaluate("x", [("x", 1)]), "usage", "bindings must be a mapping"),
+    (lambda: evaluate("x", {1: 2}), "usage", "a binding's name must be text"),
+    (lambda: evaluate(5), "usage", "the program must be text"),
+    (lambda: evaluate(None, x=1), "usage", "the program must be text"),
+    (lambda: evaluate("x", x=1, max_nodes=0), "usage", "max_nodes must be a whole number"),
+    (lambda: evaluate("x", x=1, max_nodes="10"), "usage", "max_nodes must be a whole number"),
+    (lambda: differentiate("x^2", order=-1), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order=0), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order=2.5), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order="2"), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order=True), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", max_nodes="z"), "usage", "max_nodes must be a whole number"),
+    (lambda: differentiate("x^2", max_nodes=-3), "usage", "max_nodes must be a whole number"),
+    (lambda: differentiate("x^2", wrt=5), "usage", "wrt must be an input's name or a list"),
+    (lambda: differentiate("x^2", wrt="q"), "usage", "no input q"),
+    (lambda: differentiate(3.5), "usage", "the program must be text"),
+    (lambda: hessian("x^2", wrt=5), "usage", "wrt must be an input's name or a list"),
+    (lambda: hessian("x^2", wrt=[1, 2]), "usage", "wrt must be an input's name or a list"),
+    (lambda: hessian("x^2", wrt=["x", "q"]), "usage", "no input q"),
+    (lambda: hessian("x^2", max_nodes=0), "usage", "max_nodes must be a whole number"),
+])
+def test_the_api_raises_adiff_error_for_bad_values(call, kind, words):
+    with pytest.raises(AdiffError) as caught:
+        call()
+    assert caught.value.kind == kind and words in str(caught.value)
+    assert all(len(line) <= 100 for line in str(caught.value).splitlines())
+
+
+def test_the_api_takes_numbers_of_every_kind_and_numeric_text():
+    import numpy as np
+    trace = evaluate("(x*w+b-y)^2", {"x": "2", "w": np.float64(3)}, b=np.int64(1), y=5)
+    assert trace.value == 4 and trace.gradient() == {"x": 12, "w": 8, "b": 4, "y": -4}
+    assert evaluate("x", x="-inf").value == float("-inf")
+    assert evaluate("x", x=10 ** 400).value == float("inf")   # as the command line reads 1e400
+    assert set(differentiate("x^2*y", wrt="x, y").outputs) == {(), ("x",), ("y",)}
+    assert set(hessian("x*y", wrt=("x", "y")).outputs) >= {("x", "y")}
+    assert autodiff_cli.differentiate("x^3", order=np.int64(2)).outputs[("x", "x")] is not None

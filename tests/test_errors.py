@@ -245,3 +245,44 @@ def test_the_api_takes_numbers_of_every_kind_and_numeric_text():
     assert set(differentiate("x^2*y", wrt="x, y").outputs) == {(), ("x",), ("y",)}
     assert set(hessian("x*y", wrt=("x", "y")).outputs) >= {("x", "y")}
     assert autodiff_cli.differentiate("x^3", order=np.int64(2)).outputs[("x", "x")] is not None
+
+
+# ---- an error in a -f FILE program names the file, FILE:LINE:COLUMN (issue 20) ----------------
+
+@pytest.mark.parametrize("command, extra", [
+    ("eval", ["--x", "1"]), ("eval", ["--x", "1", "--check"]), ("graph", []), ("explain", ["--x", "1"]),
+    ("diff", []), ("plot", ["--x", "0:1"]), ("minimize", ["--x", "1", "--method", "gd"]),
+    ("batch", ["points.csv"]),
+])
+def test_an_error_in_a_program_file_names_the_file(tmp_path, monkeypatch, command, extra):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "points.csv").write_text("x\n1\n")
+    (tmp_path / "model.adiff").write_text("# a model\ny = x * 2\nz = y +\n")
+    outcome = cli(command, "-f", "model.adiff", *extra)
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("adiff: error: model.adiff:3:8: "), outcome.stderr
+    assert "\n  z = y +\n         ^" in outcome.stderr   # the caret under column 8 still
+    if command != "batch":   # batch writes its rows, not a JSON document
+        outcome = cli(command, "-f", "model.adiff", *extra, "--json")
+        error = json.loads(outcome.stdout)["error"]
+        assert (error["file"], error["line"], error["column"]) == ("model.adiff", 3, 8)
+
+
+def test_an_unbound_input_in_a_program_file_names_the_file(tmp_path):
+    program = tmp_path / "loss.adiff"
+    program.write_text("p = x * w\np + 1\n")
+    outcome = cli("eval", "-f", str(program), "--x", "2")
+    assert outcome.exit_code == 2
+    # a long path may wrap the line (every line fits a screen): compare its words
+    assert " ".join(outcome.stderr.split()).startswith(f"adiff: error: {program}:1:9: no value for input w")
+
+
+def test_inline_and_standard_input_programs_keep_line_and_column():
+    for args, stdin in ((["eval", "y = x *\nz = y"], None), (["eval", "-"], "y = x *\nz = y\n"),
+                        (["eval", "-f", "-"], "y = x *\nz = y\n")):
+        outcome = cli(*args, input=stdin)
+        assert outcome.stderr.startswith("adiff: error: line 1, column 8: "), outcome.stderr
+        error = json.loads(cli(*args, "--json", input=stdin).stdout)["error"]
+        assert "file" not in error and error["line"] == 1
+    # a file read before does not name a later inline program's error
+    assert cli("eval", "x *").stderr.startswith("adiff: error: line 1, column 4: ")

@@ -297,3 +297,22 @@ def test_tick_labels_match_their_positions(low, high):
         if low <= value <= high and row in rows_with_marks:
             marks = [c for c, ch in enumerate(canvas[row]) if ch == "*"]
             assert x_at(marks[0]) - dx <= value <= x_at(marks[-1]) + dx, (row, value, marks)
+
+
+@pytest.mark.parametrize("given, start, stop", [("-3..3", -3, 3), ("0..1", 0, 1), ("-0.5..2.5e1", -0.5, 25),
+                                                (" 1 .. 2 ", 1, 2), (".5..1.", 0.5, 1)])
+def test_a_range_may_be_written_with_two_dots(given, start, stop):
+    # `plot --x -3..3` said no range was given (issue 20): it is START..STOP
+    for args in (["--x", given], [f"--x={given}"], ["--var", f"x={given}"]):
+        doc = points("x^2", *args, "--points", "3")
+        assert doc["x"] == [start, (start + stop) / 2, stop]
+        assert doc["value"] == [x * x for x in doc["x"]]
+
+
+def test_a_bad_two_dot_range_says_what_a_range_is():
+    outcome = cli("plot", "x^2", "--x", "1..")
+    assert outcome.exit_code == 2 and "a range is START:STOP (or START..STOP)" in outcome.stderr
+    outcome = cli("plot", "x^2", "--x", "3..-3")
+    assert outcome.exit_code == 2 and "START must be below STOP" in outcome.stderr
+    outcome = cli("plot", "x*y", "--x", "0..1", "--y", "1:2")
+    assert outcome.exit_code == 2 and "plot takes one range" in outcome.stderr

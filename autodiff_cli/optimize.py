@@ -79,12 +79,13 @@ class Result:
     evaluations: int
     value: float              # the loss at `inputs`
     start: dict[str, float]   # the starting values of the parameters
-    inputs: dict[str, float]  # their final values (the best point for interrupted / non-finite)
+    inputs: dict[str, float]  # their final values (the best point seen for interrupted,
+                              # non-finite, diverged and no-progress stops)
     gradient: dict[str, float]
     grad_norm: float
     fixed: dict[str, float] = field(default_factory=dict)   # the inputs kept as they were
     start_value: float = math.nan
-    failed_step: Optional[int] = None   # the step whose loss was non-finite
+    failed_step: Optional[int] = None   # the step whose loss was non-finite, or diverged
     detail: str = ""                    # SciPy's own message, for lbfgs
     at_bound: list[str] = field(default_factory=list)   # parameters that end on one of their bounds
     test: str = ""                      # for a converged run: which test it passed

@@ -256,14 +256,15 @@ def test_the_same_plot_gives_the_same_image(tmp_path):
     assert first.read_bytes() == second.read_bytes()
 
 
-def _axes(text: str):
-    """An --ascii plot's y labels {row: value}, x labels {column: value} and its canvas rows."""
+def _axes(text: str, braille: bool):
+    """A plot's y labels {row: value}, x labels {column: value} and its canvas rows."""
     lines = text.splitlines()
-    axis = next(k for k, line in enumerate(lines) if re.match(r"^ *\+\+?[-+^]*$", line))
+    corner, tick = ("└", "┬") if braille else ("+", "+")
+    axis = next(k for k, line in enumerate(lines) if line.strip().startswith(corner))
     canvas = lines[1:axis]
-    margin = lines[axis].index("+")
+    margin = lines[axis].index(corner)
     y_labels = {r: float(line[:margin]) for r, line in enumerate(canvas) if line[:margin].strip()}
-    ticks = [c - margin - 1 for c, ch in enumerate(lines[axis]) if ch == "+" and c > margin]
+    ticks = [c - margin - 1 for c, ch in enumerate(lines[axis]) if ch == tick and c > margin]
     words = [(m.start(), m.group()) for m in re.finditer(r"\S+", lines[axis + 1])][:-1]   # the last is x's name
     x_labels = {}
     for start, word in words:
@@ -273,29 +274,38 @@ def _axes(text: str):
     return y_labels, x_labels, [line[margin + 1:] for line in canvas]
 
 
+def _marks(line: str, braille: bool) -> list[int]:
+    return [c for c, ch in enumerate(line) if (0x2800 < ord(ch) <= 0x28ff if braille else ch == "*")]
+
+
+@pytest.mark.parametrize("braille", [False, True])
 @pytest.mark.parametrize("low, high", [(0, 10), (-3, 3), (0, 1), (-0.0003, 0.0007), (2.5, 7.5),
                                        (100000, 100001), (-1e-7, 3e-7), (0.1, 0.35)])
-def test_tick_labels_match_their_positions(low, high):
+def test_tick_labels_match_their_positions(low, high, braille):
     # the identity: in every labelled row its mark lies where x is that label's
     # value, and every x tick is labelled with the x of its column (issue 20:
     # ticks at 2.5 and 7.5 were labelled 2 and 8)
-    outcome = cli("plot", "x", "--x", f"{low}:{high}", "--ascii", "--width", "80", "--height", "40")
+    outcome = cli("plot", "x", "--x", f"{low}:{high}", "--width", "80", "--height", "40",
+                  *([] if braille else ["--ascii"]), env={"NO_COLOR": "1"})
     assert outcome.exit_code == 0, outcome.stderr
-    y_labels, x_labels, canvas = _axes(outcome.stdout)
+    y_labels, x_labels, canvas = _axes(outcome.stdout, braille)
     columns = len(canvas[0])
-    dx = (high - low) / (columns - 1)
+    # a character column holds one dot, or two side by side in braille: the
+    # x at its middle, and the width of x it holds
+    per = 2 if braille else 1
+    dot = (high - low) / (per * columns - 1)
+    dx = per * dot
 
     def x_at(column: int) -> float:
-        return low + column * dx
+        return low + (per * column + (per - 1) / 2) * dot
 
     assert len(x_labels) >= 3
     for column, value in x_labels.items():
         assert abs(value - x_at(column)) <= 0.5 * dx + 1e-12 * abs(high), (column, value)
     assert len(y_labels) >= 3
-    rows_with_marks = [r for r, line in enumerate(canvas) if "*" in line]
     for row, value in y_labels.items():
-        if low <= value <= high and row in rows_with_marks:
-            marks = [c for c, ch in enumerate(canvas[row]) if ch == "*"]
+        marks = _marks(canvas[row], braille)
+        if low <= value <= high and marks:
             assert x_at(marks[0]) - dx <= value <= x_at(marks[-1]) + dx, (row, value, marks)
 
 

@@ -51,8 +51,8 @@ def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]
                              f"0x{data[error.start]:02x})", line=line, column=column) from None
         # a byte-order mark is encoding, not program: keep it out of the JSON "program" too
         text = text[1:] if text.startswith("\ufeff") else text
-        if not stdin:
-            _from_file.update(text=text, name=str(file))
+        if not stdin:   # the text as parse reads it: CRLF and CR end lines as "\n" does
+            _from_file.update(text=text.replace("\r\n", "\n").replace("\r", "\n"), name=str(file))
         return text, (text if stdin else str(file))
     return program, program
 

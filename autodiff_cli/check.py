@@ -118,40 +118,52 @@ def check(trace: Trace, tolerance: float = DEFAULT_TOLERANCE,
                                       f"{' and '.join(which)} {verb} not finite: nothing to compare"))
         else:
             noise = ROUNDING * sys.float_info.epsilon * max(abs(above), abs(below), abs(trace.value)) / h
-            e = error(gradient, numeric, noise)
-            near_zero = max(abs(gradient), abs(numeric)) <= noise
-            floor = 1.0 if near_zero else noise / max(abs(gradient), abs(numeric))   # the noise, as an error
-            if abs(gradient - numeric) <= noise and tolerance < floor and not near_zero:
-                results.append(InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
-                                          f"the difference's noise floor here is {floor:.2g}, above "
-                                          f"the tolerance {tolerance:g}", floor))
-            elif e <= tolerance:
-                results.append(InputCheck(name, gradient, numeric, h, e, PASS))
-            elif near_zero:
-                results.append(InputCheck(name, gradient, numeric, h, e, PASS,
-                                          f"both numbers are within the difference's noise ({noise:.2g}) "
-                                          f"of 0: the gradient is 0 as far as a difference can tell"))
-            else:
-                refined = _richardson(trace, node, x, h, numeric)
-                if math.isfinite(refined) and error(gradient, refined, noise) <= tolerance:
-                    results.append(InputCheck(name, gradient, numeric, h, e, PASS,
-                                              f"the output curves sharply: the difference extrapolated "
-                                              f"to h → 0 is {refined:.10g}, error "
-                                              f"{error(gradient, refined, noise):.2g}"))
-                else:
-                    results.append(InputCheck(name, gradient, numeric, h, e, FAIL))
+            results.append(_compare(trace, node, name, x, h, gradient, numeric, noise, tolerance))
     return CheckResult(tolerance, tuple(results))
 
 
-def _richardson(trace: Trace, node: int, x: float, h: float, coarse: float) -> float:
-    """The central difference with its h² error cancelled: (4·D(h/2) − D(h)) / 3.
-
-    Only for an input that failed: a function that curves sharply (w^2000)
-    puts the plain difference's truncation error above the tolerance.
-    """
+def _compare(trace: Trace, node: int, name: str, x: float, h: float, gradient: float, numeric: float,
+             noise: float, tolerance: float) -> InputCheck:
+    """One input's verdict, from its gradient, its difference and the difference's noise."""
+    e = error(gradient, numeric, noise)
+    top = max(abs(gradient), abs(numeric))
+    if top > noise and abs(gradient - numeric) <= noise and tolerance < noise / top:
+        floor = noise / top   # the noise, as an error
+        return InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
+                          f"the difference's noise floor here is {floor:.2g}, above "
+                          f"the tolerance {tolerance:g}", floor)
+    if e <= tolerance:
+        return InputCheck(name, gradient, numeric, h, e, PASS)
+    if top <= noise:
+        return InputCheck(name, gradient, numeric, h, e, PASS,
+                          f"both numbers are within the difference's noise ({noise:.2g}) of 0: "
+                          "the gradient is 0 as far as a difference can tell")
+    # a function that curves sharply (w^2000, or x³ where its gradient is 0)
+    # puts the plain difference's truncation error above the tolerance: the
+    # difference extrapolated to h → 0 (Richardson), (4·D(h/2) − D(h)) / 3,
+    # cancels its h² error, at three times the noise
     half = h / 2
     fine = (_output_with(trace, node, x + half) - _output_with(trace, node, x - half)) / (2 * half)
-    return (4 * fine - coarse) / 3
+    refined, refined_noise = (4 * fine - numeric) / 3, 3 * noise
+    if not math.isfinite(refined):
+        return InputCheck(name, gradient, numeric, h, e, FAIL)
+    refined_error = error(gradient, refined, refined_noise)
+    if refined_error <= tolerance or max(abs(gradient), abs(refined)) <= refined_noise:
+        agrees = (f"error {refined_error:.2g}" if refined_error <= tolerance else
+                  f"within its noise ({refined_noise:.2g}) of 0, as the gradient is")
+        return InputCheck(name, gradient, numeric, h, e, PASS,
+                          f"the output curves sharply: the difference extrapolated to h → 0 is "
+                          f"{refined:.10g}, {agrees}")
+    # where rounding inside the program (1 + a tiny number) makes the
+    # difference unsteady, it moves, as its step halves, by as much as it
+    # differs from the gradient: it cannot tell a right one from a wrong one
+    spread = abs(fine - numeric)
+    if abs(gradient - numeric) <= 2 * spread:
+        floor = 2 * spread / top
+        return InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
+                          f"the difference is unsteady here: it moves by {spread:.2g} as its step "
+                          f"halves, as much as it differs from the gradient", floor)
+    return InputCheck(name, gradient, numeric, h, e, FAIL)
 
 
 def _error_or_nan(gradient: Optional[float], numeric: float) -> float:

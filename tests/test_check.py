@@ -271,3 +271,36 @@ def test_a_small_wrong_gradient_next_to_a_large_output_fails(run_cli, wrong_rule
     code, out, _ = run_cli("eval", "a*x + 1", "--a", "1e-6", "--x", "1", "--check", "--json")
     assert code == 1
     assert strict_json(out)["check"]["inputs"]["x"]["status"] == "fail"
+
+
+@pytest.mark.parametrize("a", ["3", "10", "1000"])
+def test_a_zero_gradient_of_a_cubic_passes_on_the_extrapolated_difference(run_cli, a):
+    # d((x-a)^3)/da at x = a is 0, but the central difference is -h² (its
+    # truncation error): relative to 0 that would fail; extrapolated to h → 0
+    # it is 0 within the noise
+    code, out, err = run_cli("eval", "(x-a)^3 + x", "--x", a, "--a", a, "--check", "--json")
+    assert code == 0, err
+    entry = strict_json(out)["check"]["inputs"]["a"]
+    assert entry["gradient"] == 0 and entry["status"] == "pass"
+    h = 6e-6 * float(a)
+    noise = 4 * 2.220446049250313e-16 * float(a) / h   # 4 ulps of the output (f = x = a) over h
+    assert entry["finite_difference"] == pytest.approx(-h * h, abs=noise)
+    assert "extrapolated to h → 0" in entry["note"] and "of 0, as the gradient is" in entry["note"]
+
+
+def test_an_unsteady_difference_is_inconclusive_not_a_failure(run_cli, wrong_rule):
+    # log(1 + u²) with u = x - a = -1.7e-8: 1 + u² rounds inside the program,
+    # so the difference moves by as much as it misses the true gradient by
+    # (2·u·b/(1+u²) = -8.0445e-4, by hand)
+    point = ["--x", "2.072789972047705", "--a", "2.0727899893283013", "--b", "23276.031576131336"]
+    code, out, err = run_cli("eval", "log(1+(x-a)^2)*b", *point, "--check", "--json")
+    assert code == 0, err
+    inputs = strict_json(out)["check"]["inputs"]
+    u = 2.072789972047705 - 2.0727899893283013
+    assert inputs["x"]["gradient"] == pytest.approx(2 * u * 23276.031576131336 / (1 + u * u), rel=1e-6)
+    assert inputs["x"]["status"] == inputs["a"]["status"] == "inconclusive"
+    assert "unsteady" in inputs["x"]["note"]
+    # a wrong rule is still seen there: 3x the gradient is far outside the unsteadiness
+    wrong_rule("log", 0, lambda x, o: 3 / x)
+    code, out, _ = run_cli("eval", "log(1+(x-a)^2)*b", *point, "--check", "--json")
+    assert code == 1 and strict_json(out)["check"]["inputs"]["x"]["status"] == "fail"

@@ -165,4 +165,5 @@ def vectorize(program: str, *, bindings=None, wrt=None, max_nodes=None):
         array([12., -6.])
     """
     from .vectorized import vectorize as compile_for_columns
-    return compile_for_columns(program, bindings=bindings, wrt=wrt, max_nodes=max_nodes)
+    return compile_for_columns(_text(program), bindings=_values(bindings, {}), wrt=_wrt(wrt),
+                               max_nodes=_whole("max_nodes", max_nodes))

@@ -228,6 +228,12 @@ from autodiff_cli import AdiffError, differentiate, evaluate, hessian  # noqa: E
     (lambda: hessian("x^2", wrt=[1, 2]), "usage", "wrt must be an input's name or a list"),
     (lambda: hessian("x^2", wrt=["x", "q"]), "usage", "no input q"),
     (lambda: hessian("x^2", max_nodes=0), "usage", "max_nodes must be a whole number"),
+    (lambda: autodiff_cli.vectorize("x*y", bindings={"y": "abc"}), "binding", "y = 'abc' is not a number"),
+    (lambda: autodiff_cli.vectorize("x*y", bindings={"y": None}), "binding", "y = None is not a number"),
+    (lambda: autodiff_cli.vectorize("x*y", bindings=[1]), "usage", "bindings must be a mapping"),
+    (lambda: autodiff_cli.vectorize(5), "usage", "the program must be text"),
+    (lambda: autodiff_cli.vectorize("x", wrt=5), "usage", "wrt must be an input's name or a list"),
+    (lambda: autodiff_cli.vectorize("x", max_nodes="z"), "usage", "max_nodes must be a whole number"),
 ])
 def test_the_api_raises_adiff_error_for_bad_values(call, kind, words):
     with pytest.raises(AdiffError) as caught:

@@ -1,19 +1,27 @@
 """The gradient check: every input's gradient against a central difference.
 
-For input x with step h = 6e-6·max(1, |x|), the numeric derivative is
-(f(x + h) − f(x − h)) / 2h, from two forward passes with only x moved.
-The error is |gradient − difference| / max(1, |gradient|, |difference|):
-relative for gradients above 1, absolute below, so that a true gradient
-of 0 (where the difference is rounding noise) does not fail.  Where the
-output is large next to its gradient (1e8 + x), rounding alone moves the
-difference by about ε·|f|/h: the difference's noise floor.  Where the
-tolerance is below that floor the difference cannot tell a right gradient
-from a wrong one, and an input whose numbers agree within the noise is
-reported as inconclusive, with the floor, rather than passed.  And where the output curves so
-sharply that the difference's own truncation error (h² times the third
-derivative, over 6) exceeds the tolerance, a failing input is tried once
-more against the difference extrapolated to h → 0 (Richardson), and
-passes with a note if that agrees.
+For input x with step h = 6e-6·|x| (6e-6 at x = 0), the numeric derivative
+is (f(x + h) − f(x − h)) / 2h, from two forward passes with only x moved.
+The step is relative, so that an input at a physical scale (h = 6.6e-34,
+c = 3e8) is moved by the same fraction of itself as an input near 1; only
+at 0, which has no scale, is it absolute.  (Never below a million ulps of
+x, so that a subnormal input still moves.)
+
+Rounding alone moves the difference by about ε·|f|/h: the difference's
+noise, about ROUNDING ulps of the output over h.  The error is relative,
+|gradient − difference| / max(|gradient|, |difference|, noise), with that
+noise as its floor, which counts only near 0: a gradient of 1e-30 is held
+to the tolerance like one of 1e3, and where both numbers are within the
+noise of 0 the two agree that the gradient is 0 as far as a difference can
+tell (a true gradient of 0, where the difference is rounding noise, does
+not fail).  Where the output is large next to its gradient (1e8 + x) the
+noise can exceed the tolerance: the difference cannot tell a right
+gradient from a wrong one, and an input whose numbers agree within the
+noise is reported as inconclusive, with the floor, rather than passed.
+And where the output curves so sharply that the difference's own
+truncation error (h² times the third derivative, over 6) exceeds the
+tolerance, a failing input is tried once more against the difference
+extrapolated to h → 0 (Richardson), and passes with a note if that agrees.
 
 An input that reaches a kink the evaluator warned about (abs(0), relu(0),
 max at a tie) is reported as such, not failed: there the function has no
@@ -69,11 +77,16 @@ class CheckResult:
 
 
 def step_for(x: float) -> float:
-    return RELATIVE_STEP * max(1.0, abs(x))
+    """h: relative to |x|, absolute only at 0, and never below a million ulps of x."""
+    if x == 0:
+        return RELATIVE_STEP
+    return max(RELATIVE_STEP * abs(x), 1e6 * math.ulp(x))
 
 
-def error(gradient: float, numeric: float) -> float:
-    return abs(gradient - numeric) / max(1.0, abs(gradient), abs(numeric))
+def error(gradient: float, numeric: float, noise: float = 0.0) -> float:
+    """Relative, with the difference's noise as a floor (which counts only near 0)."""
+    scale = max(abs(gradient), abs(numeric), noise)
+    return abs(gradient - numeric) / scale if scale > 0 else 0.0
 
 
 def check(trace: Trace, tolerance: float = DEFAULT_TOLERANCE,
@@ -104,36 +117,53 @@ def check(trace: Trace, tolerance: float = DEFAULT_TOLERANCE,
             results.append(InputCheck(name, gradient, numeric, h, math.nan, NON_FINITE,
                                       f"{' and '.join(which)} {verb} not finite: nothing to compare"))
         else:
-            e = error(gradient, numeric)
             noise = ROUNDING * sys.float_info.epsilon * max(abs(above), abs(below), abs(trace.value)) / h
-            floor = noise / max(1.0, abs(gradient), abs(numeric))   # the noise, as an error
-            if abs(gradient - numeric) <= noise and tolerance < floor:
-                results.append(InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
-                                          f"the difference's noise floor here is {floor:.2g}, above "
-                                          f"the tolerance {tolerance:g}", floor))
-            elif e <= tolerance:
-                results.append(InputCheck(name, gradient, numeric, h, e, PASS))
-            else:
-                refined = _richardson(trace, node, x, h, numeric)
-                if math.isfinite(refined) and error(gradient, refined) <= tolerance:
-                    results.append(InputCheck(name, gradient, numeric, h, e, PASS,
-                                              f"the output curves sharply: the difference extrapolated "
-                                              f"to h → 0 is {refined:.10g}, error "
-                                              f"{error(gradient, refined):.2g}"))
-                else:
-                    results.append(InputCheck(name, gradient, numeric, h, e, FAIL))
+            results.append(_compare(trace, node, name, x, h, gradient, numeric, noise, tolerance))
     return CheckResult(tolerance, tuple(results))
 
 
-def _richardson(trace: Trace, node: int, x: float, h: float, coarse: float) -> float:
-    """The central difference with its h² error cancelled: (4·D(h/2) − D(h)) / 3.
-
-    Only for an input that failed: a function that curves sharply (w^2000)
-    puts the plain difference's truncation error above the tolerance.
-    """
+def _compare(trace: Trace, node: int, name: str, x: float, h: float, gradient: float, numeric: float,
+             noise: float, tolerance: float) -> InputCheck:
+    """One input's verdict, from its gradient, its difference and the difference's noise."""
+    e = error(gradient, numeric, noise)
+    top = max(abs(gradient), abs(numeric))
+    if top > noise and abs(gradient - numeric) <= noise and tolerance < noise / top:
+        floor = noise / top   # the noise, as an error
+        return InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
+                          f"the difference's noise floor here is {floor:.2g}, above "
+                          f"the tolerance {tolerance:g}", floor)
+    if e <= tolerance:
+        return InputCheck(name, gradient, numeric, h, e, PASS)
+    if top <= noise:
+        return InputCheck(name, gradient, numeric, h, e, PASS,
+                          f"both numbers are within the difference's noise ({noise:.2g}) of 0: "
+                          "the gradient is 0 as far as a difference can tell")
+    # a function that curves sharply (w^2000, or x³ where its gradient is 0)
+    # puts the plain difference's truncation error above the tolerance: the
+    # difference extrapolated to h → 0 (Richardson), (4·D(h/2) − D(h)) / 3,
+    # cancels its h² error, at three times the noise
     half = h / 2
     fine = (_output_with(trace, node, x + half) - _output_with(trace, node, x - half)) / (2 * half)
-    return (4 * fine - coarse) / 3
+    refined, refined_noise = (4 * fine - numeric) / 3, 3 * noise
+    if not math.isfinite(refined):
+        return InputCheck(name, gradient, numeric, h, e, FAIL)
+    refined_error = error(gradient, refined, refined_noise)
+    if refined_error <= tolerance or max(abs(gradient), abs(refined)) <= refined_noise:
+        agrees = (f"error {refined_error:.2g}" if refined_error <= tolerance else
+                  f"within its noise ({refined_noise:.2g}) of 0, as the gradient is")
+        return InputCheck(name, gradient, numeric, h, e, PASS,
+                          f"the output curves sharply: the difference extrapolated to h → 0 is "
+                          f"{refined:.10g}, {agrees}")
+    # where rounding inside the program (1 + a tiny number) makes the
+    # difference unsteady, it moves, as its step halves, by as much as it
+    # differs from the gradient: it cannot tell a right one from a wrong one
+    spread = abs(fine - numeric)
+    if abs(gradient - numeric) <= 2 * spread:
+        floor = 2 * spread / top
+        return InputCheck(name, gradient, numeric, h, e, INCONCLUSIVE,
+                          f"the difference is unsteady here: it moves by {spread:.2g} as its step "
+                          f"halves, as much as it differs from the gradient", floor)
+    return InputCheck(name, gradient, numeric, h, e, FAIL)
 
 
 def _error_or_nan(gradient: Optional[float], numeric: float) -> float:

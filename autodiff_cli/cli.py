@@ -203,8 +203,38 @@ DIGITS = typer.Option(6, "--digits", metavar="N", show_default=False,
                       help="Significant digits shown, 1 to 17 (default 6).")
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_for_a_named_shell(args: list[str]) -> None:
+    """`adiff --show-completion SHELL` (or --install-completion SHELL): for
+    that shell.  Typer's own option, where it can detect the shell, takes no
+    value and would answer for the shell it runs in whatever was named."""
+    if not args or args[0].partition("=")[0] not in ("--show-completion", "--install-completion"):
+        return
+    flag, eq, shell = args[0].partition("=")
+    if not eq:
+        if len(args) < 2 or args[1].startswith("-"):
+            return   # no shell named: Typer's detection of the current one
+        shell = args[1]
+    if shell not in SHELLS:
+        fail(AdiffError("usage", f"{flag} {shorten(shell)}: not a shell adiff completes",
+                        hint="choose " + ", ".join(SHELLS[:-1]) + " or " + SHELLS[-1]), False)
+    from typer._completion_shared import get_completion_script, install
+    with edge.output():
+        if flag == "--show-completion":
+            print(get_completion_script(prog_name="adiff", complete_var="_ADIFF_COMPLETE", shell=shell))
+        else:
+            shell, path = install(shell=shell, prog_name="adiff", complete_var="_ADIFF_COMPLETE")
+            print(f"{shell} completion installed in {path}")
+            print("Completion will take effect once you restart the terminal")
+    raise SystemExit(0)
+
+
 def run(args=None) -> None:
     """The full command line (the `adiff` console script is autodiff_cli.main)."""
+    import sys
+    _completion_for_a_named_shell(sys.argv[1:] if args is None else list(args))
     app(args=args, prog_name="adiff")
 
 

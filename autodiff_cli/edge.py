@@ -24,8 +24,14 @@ if TYPE_CHECKING:
 
 # ---- the program -------------------------------------------------------------
 
+# the program last read from a file, {"text": ..., "name": ...}: an error whose
+# line and column are in that text is named FILE:LINE:COLUMN (see fail)
+_from_file: dict = {}
+
+
 def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]:
     """The program's text, and how to name it in the output."""
+    _from_file.clear()
     if file is not None and program is not None:
         raise AdiffError("usage", "give the program either as an argument or with -f, not both")
     if file is None and program is None:
@@ -47,6 +53,8 @@ def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]
                              f"0x{data[error.start]:02x})", line=line, column=column) from None
         # a byte-order mark is encoding, not program: keep it out of the JSON "program" too
         text = text[1:] if text.startswith("\ufeff") else text
+        if not stdin:   # the text as parse reads it: CRLF and CR end lines as "\n" does
+            _from_file.update(text=text.replace("\r\n", "\n").replace("\r", "\n"), name=str(file))
         return text, (text if stdin else str(file))
     return program, program
 
@@ -129,6 +137,8 @@ def warn(warnings) -> None:
 # ---- the error edge -----------------------------------------------------------
 
 def fail(error: AdiffError, as_json: bool) -> NoReturn:
+    if error.line is not None and error.source is not None and error.source == _from_file.get("text"):
+        error.file = _from_file["name"]   # a place in the -f FILE: FILE:LINE:COLUMN
     if error.kind == "unbound" and getattr(error, "missing", None):
         from .cli import bind_with_var   # only the full command line knows which names are options
         bind_with_var(error)

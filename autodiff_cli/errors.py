@@ -32,6 +32,7 @@ class AdiffError(Exception):
         self.source = source
         self.hint = hint
         self.exit_code = exit_code
+        self.file: Optional[str] = None   # the -f FILE that `source` was read from, set at the edge
 
     def excerpt(self, width: int = 76) -> Optional[str]:
         """The offending line and a caret under the column, cut to `width`."""
@@ -52,7 +53,12 @@ class AdiffError(Exception):
         return f"  {prefix}{shown}{suffix}\n  {caret}"
 
     def __str__(self) -> str:
-        where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
+        if self.line is None:
+            where = ""
+        elif self.file is not None:   # as compilers name a place: FILE:LINE:COLUMN
+            where = f"{self.file}:{self.line}:{self.column}: "
+        else:
+            where = f"line {self.line}, column {self.column}: "
         first = f"{where}{self.message}"
         # an internal error stays one line (the issue asks for a one-line report)
         parts = [first if self.kind == "internal" else _fit(first)]
@@ -64,8 +70,9 @@ class AdiffError(Exception):
         return "\n".join(parts)
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "line": self.line,
-                "column": self.column, "hint": self.hint}
+        return {"kind": self.kind, "message": self.message,
+                **({"file": self.file} if self.file is not None else {}),
+                "line": self.line, "column": self.column, "hint": self.hint}
 
 
 def shorten(text: str, width: int = 24) -> str:

@@ -20,15 +20,19 @@ from .graph import Graph
 METHODS = ("gd", "momentum", "adam", "lbfgs")
 
 # why a run stopped
-CONVERGED = "converged"            # gradient norm (projected onto the bounds) at most tol
+CONVERGED = "converged"            # gradient norm (projected onto the bounds) at most tol,
+                                   # or (lbfgs) SciPy's own convergence test
 STEP_LIMIT = "step limit"
 NO_PROGRESS = "no progress"        # the loss stopped going down, or the point stopped moving
+DIVERGED = "diverged"              # the loss grew without bound (the rate is too large)
 NON_FINITE = "non-finite loss"     # the loss or its gradient became NaN or infinite
 INTERRUPTED = "interrupted"        # Ctrl-C
 
 PATIENCE = 100   # steps without a new best loss before gd, momentum and adam give up
+GROWTH = 1e6     # a loss this many times above the start's (and the best's) size has diverged
 
 DEFAULTS = {"gd": 0.1, "momentum": 0.05, "adam": 0.01}
+BY_GRADIENT = "gradient norm at most the tolerance"   # the test behind a converged run, as reported
 
 
 def scipy_available() -> bool:
@@ -75,14 +79,17 @@ class Result:
     evaluations: int
     value: float              # the loss at `inputs`
     start: dict[str, float]   # the starting values of the parameters
-    inputs: dict[str, float]  # their final values (the best point for interrupted / non-finite)
+    inputs: dict[str, float]  # their final values (the best point seen for interrupted,
+                              # non-finite, diverged and no-progress stops)
     gradient: dict[str, float]
     grad_norm: float
     fixed: dict[str, float] = field(default_factory=dict)   # the inputs kept as they were
     start_value: float = math.nan
-    failed_step: Optional[int] = None   # the step whose loss was non-finite
+    failed_step: Optional[int] = None   # the step whose loss was non-finite, or diverged
     detail: str = ""                    # SciPy's own message, for lbfgs
     at_bound: list[str] = field(default_factory=list)   # parameters that end on one of their bounds
+    test: str = ""                      # for a converged run: which test it passed
+    rate: Optional[float] = None        # gd, momentum, adam: the learning rate at the end
 
     @property
     def converged(self) -> bool:
@@ -95,8 +102,8 @@ class Result:
         return int(ExitCode.OK) if self.converged else int(ExitCode.FAILURE)
 
     def why(self) -> str:
-        if self.reason == NON_FINITE:
-            return f"non-finite loss at step {self.failed_step}"
+        if self.reason in (NON_FINITE, DIVERGED):
+            return f"{self.reason} at step {self.failed_step}"
         return self.reason
 
 
@@ -140,6 +147,13 @@ class Objective:
 
     def named(self, x: Sequence[float]) -> dict[str, float]:
         return {name: float(v) for name, v in zip(self.wrt, x)}
+
+
+def _diverged(first: float, best: float, loss: float) -> bool:
+    """A loss that has grown far above the start and the best point, or to +inf."""
+    if loss == math.inf:
+        return True
+    return math.isfinite(loss) and loss > first and loss - best > GROWTH * max(abs(first), abs(best))
 
 
 def _finite(loss: float, gradient: Sequence[float]) -> bool:
@@ -186,15 +200,19 @@ def minimize(graph: Graph, bindings: Mapping[str, float], wrt: Sequence[str], *,
         outcome = _lbfgs(objective, x0, box, steps, tol, on_step)
     else:
         rate = DEFAULTS[method] if lr is None else lr
-        outcome = _first_order(objective, x0, box, method, rate, steps, tol, on_step)
-    reason, done, x, loss, gradient, failed, detail = outcome
-    if reason in (INTERRUPTED, NON_FINITE) and objective.best is not None:
-        loss, x, gradient = objective.best
+        # gd's default rate backs off (halves) where a step would raise the
+        # loss; a rate the user gave is kept as given
+        outcome = _first_order(objective, x0, box, method, rate, steps, tol, on_step,
+                               backtrack=method == "gd" and lr is None)
+    reason, done, x, loss, gradient, failed, detail, test, rate = outcome
+    if reason in (INTERRUPTED, NON_FINITE, DIVERGED, NO_PROGRESS) and objective.best is not None \
+            and not (math.isfinite(loss) and loss <= objective.best[0]):
+        loss, x, gradient = objective.best   # the best point seen, not the last
     start_value = objective.first_loss
     at_bound = [name for name, xi, (low, high) in zip(objective.wrt, x, box) if xi in (low, high)]
     return Result(method, reason, done, objective.evaluations, loss, start, objective.named(x),
                   objective.named(gradient), _norm(projected(x, gradient, box)), fixed,
-                  start_value, failed, detail, at_bound)
+                  start_value, failed, detail, at_bound, test, rate)
 
 
 def _report_start(on_step, objective: Objective, x, loss, gradient, box) -> None:
@@ -205,9 +223,12 @@ def _report_start(on_step, objective: Objective, x, loss, gradient, box) -> None
 
 
 def _first_order(objective: Objective, x: list[float], box, method: str, lr: float,
-                 limit: int, tol: float, on_step) -> tuple:
+                 limit: int, tol: float, on_step, backtrack: bool = False) -> tuple:
     """gd, momentum (heavy ball, beta 0.9) and Adam (0.9, 0.999, 1e-8), each
-    projected onto the bounds after the step."""
+    projected onto the bounds after the step.  With `backtrack` (gd's
+    default rate), a step that would raise the loss or make it non-finite is
+    not taken: the rate halves and the step is tried again (an evaluation,
+    not a step)."""
     n = len(x)
     velocity = [0.0] * n
     m = [0.0] * n
@@ -220,12 +241,13 @@ def _first_order(objective: Objective, x: list[float], box, method: str, lr: flo
         loss, gradient = objective.evaluate(x)
         _report_start(on_step, objective, x, loss, gradient, box)
         if not _finite(loss, gradient):
-            return NON_FINITE, 0, x, loss, gradient, 0, ""
+            return NON_FINITE, 0, x, loss, gradient, 0, "", "", lr
+        first = loss
         while True:
             if _norm(projected(x, gradient, box)) <= tol:
-                return CONVERGED, step, x, loss, gradient, None, ""
+                return CONVERGED, step, x, loss, gradient, None, "", BY_GRADIENT, lr
             if step >= limit:
-                return STEP_LIMIT, step, x, loss, gradient, None, ""
+                return STEP_LIMIT, step, x, loss, gradient, None, "", "", lr
             step += 1
             if method == "gd":
                 new = [xi - lr * g for xi, g in zip(x, gradient)]
@@ -239,23 +261,30 @@ def _first_order(objective: Objective, x: list[float], box, method: str, lr: flo
                 new = [xi - lr * (mi / c1) / (math.sqrt(vi / c2) + eps) for xi, mi, vi in zip(x, m, v)]
             new = _clip(new, box)
             size = _norm([a - b for a, b in zip(new, x)])
+            if size == 0:
+                return NO_PROGRESS, step, x, loss, gradient, None, "", "", lr
             new_loss, new_gradient = objective.evaluate(new)
+            if backtrack and not (_finite(new_loss, new_gradient) and new_loss <= loss):
+                lr /= 2
+                step -= 1
+                continue
             if on_step is not None:
                 grad_norm = _norm(projected(new, new_gradient, box)) if _finite(new_loss, new_gradient) else math.nan
                 on_step(Step(step, new_loss, grad_norm, size, objective.evaluations, objective.named(new)))
+            if _diverged(first, min(best, first), new_loss) or (
+                    not _finite(new_loss, new_gradient) and loss > first):
+                return DIVERGED, step, x, loss, gradient, step, "", "", lr
             if not _finite(new_loss, new_gradient):
-                return NON_FINITE, step, x, loss, gradient, step, ""
-            if size == 0:
-                return NO_PROGRESS, step, new, new_loss, new_gradient, None, ""
+                return NON_FINITE, step, x, loss, gradient, step, "", "", lr
             x, loss, gradient = new, new_loss, new_gradient
             if loss < best:
                 best, since_best = loss, 0
             else:
                 since_best += 1
                 if since_best >= PATIENCE:
-                    return NO_PROGRESS, step, x, loss, gradient, None, ""
+                    return NO_PROGRESS, step, x, loss, gradient, None, "", "", lr
     except KeyboardInterrupt:
-        return INTERRUPTED, step, x, loss, gradient, None, ""
+        return INTERRUPTED, step, x, loss, gradient, None, "", "", lr
 
 
 def _lbfgs(objective: Objective, x0: list[float], box, limit: int, tol: float, on_step) -> tuple:
@@ -314,24 +343,32 @@ def _lbfgs(objective: Objective, x0: list[float], box, limit: int, tol: float, o
             raise _Stop()
         state.update(loss=first[0], gradient=first[1])
         if _norm(projected(x0, first[1], box)) <= tol:
-            return CONVERGED, 0, x0, first[0], first[1], None, ""
+            return CONVERGED, 0, x0, first[0], first[1], None, "", BY_GRADIENT, None
         if limit == 0:
-            return STEP_LIMIT, 0, x0, first[0], first[1], None, ""
+            return STEP_LIMIT, 0, x0, first[0], first[1], None, "", "", None
         found = scipy_minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, callback=callback,
                                options={"maxiter": limit, "gtol": tol / math.sqrt(max(n, 1)),
                                         "ftol": 1e-15, "maxfun": max(15000, 20 * limit)})
     except _Stop:
-        return NON_FINITE, state["step"], state["x"], state["loss"], state["gradient"], state["failed"], ""
+        return NON_FINITE, state["step"], state["x"], state["loss"], state["gradient"], state["failed"], "", "", None
     except KeyboardInterrupt:
-        return INTERRUPTED, state["step"], state["x"], state["loss"], state["gradient"], None, ""
+        return INTERRUPTED, state["step"], state["x"], state["loss"], state["gradient"], None, "", "", None
     x = [float(v) for v in found.x]
     loss, gradient = float(found.fun), [float(g) for g in found.jac]
     steps = int(found.nit)
     message = str(found.message)
+    # SciPy's own tests count too: at a minimum whose loss is not 0 rounding
+    # leaves the gradient above an absolute tolerance, and L-BFGS-B ends on
+    # "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH", the loss no
+    # longer going down relative to itself (ftol 1e-15)
     if _norm(projected(x, gradient, box)) <= tol:
+        test = BY_GRADIENT
+    else:
+        test = f"SciPy: {message}" if found.success and message.upper().startswith("CONVERGENCE") else ""
+    if test:
         reason = CONVERGED
     elif steps >= limit or "ITERATIONS" in message.upper() or "MAXFUN" in message.upper():
         reason = STEP_LIMIT
     else:
         reason = NO_PROGRESS
-    return reason, steps, x, loss, gradient, None, message
+    return reason, steps, x, loss, gradient, None, message, test, None

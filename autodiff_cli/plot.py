@@ -24,7 +24,12 @@ DEFAULT_POINTS = 400
 MAX_POINTS = 1_000_000
 
 _NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_RANGE = re.compile(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*\Z")
+# START:STOP, or START..STOP as some languages write a range
+_RANGE = re.compile(rf"\s*({_NUMBER})\s*(?::|\.\.)\s*({_NUMBER})\s*\Z")
+
+
+def _is_range(value: str) -> bool:
+    return ":" in value or ".." in value
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,10 @@ class Samples:
 
 
 def parse_range(name: str, text: str) -> tuple[float, float]:
-    """`--x -3:3`: START:STOP, two decimal numbers, START below STOP."""
+    """`--x -3:3` (or `-3..3`): START:STOP, two decimal numbers, START below STOP."""
     found = _RANGE.match(text)
     if not found:
-        raise AdiffError("binding", f"--{name} {text}: a range is START:STOP, two numbers",
+        raise AdiffError("binding", f"--{name} {text}: a range is START:STOP (or START..STOP), two numbers",
                          hint=f"for example --{name} -3:3")
     start, stop = float(found.group(1)), float(found.group(2))
     if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(stop - start)):
@@ -76,14 +81,14 @@ def split_range(bindings: list, assignments: list[str]) -> tuple[Optional[str], 
     found: list[tuple[str, str]] = []
     rest = []
     for binding in bindings:
-        if binding.value is not None and ":" in binding.value:
+        if binding.value is not None and _is_range(binding.value):
             found.append((binding.name, binding.value))
         else:
             rest.append(binding)
     kept = []
     for assignment in assignments:
         name, eq, value = assignment.partition("=")
-        if eq and ":" in value:
+        if eq and _is_range(value):
             found.append((name.strip(), value))
         else:
             kept.append(assignment)

@@ -60,7 +60,7 @@ def test_check_json_reports_both_numbers_per_input(run_cli):
         assert entry["finite_difference"] == pytest.approx(expected, rel=1e-8)
         assert entry["error"] < 1e-9
         x = float(POINT[POINT.index(f"--{name}") + 1])
-        assert entry["step"] == pytest.approx(6e-6 * max(1, abs(x)))
+        assert entry["step"] == pytest.approx(6e-6 * abs(x))
     # the rest of eval's document is still there
     assert doc["gradient"] == ARTICLE_GRADIENT
 
@@ -190,3 +190,117 @@ def test_extrapolation_does_not_rescue_a_wrong_rule(wrong_rule):
     program = "(" * 2000 + "x" + "*w+0.5)" * 2000
     result = check(autodiff_cli.evaluate(program, x=0.3, w=1.0001))
     assert [c.status for c in result.inputs] == ["pass", "fail"]
+
+
+PLANCK = ["h/(2*pi)*omega**3/(pi**2*c**2*(exp((h/(2*pi))*omega/(kb*T))-1))",
+          "--h", "6.62607015e-34", "--omega", "3e14", "--c", "299792458", "--kb", "1.380649e-23",
+          "--T", "5000"]
+
+
+def test_check_passes_at_physical_scales(run_cli):
+    # issue 20: an absolute step of 6e-6 below 1 stepped h = 6.6e-34 past zero
+    code, out, err = run_cli("eval", *PLANCK, "--check", "--json")
+    assert code == 0, out + err
+    inputs = strict_json(out)["check"]["inputs"]
+    assert {n: c["status"] for n, c in inputs.items()} == dict.fromkeys(["h", "omega", "c", "kb", "T"], "pass")
+    for name in inputs:
+        x = float(PLANCK[PLANCK.index(f"--{name}") + 1])
+        assert inputs[name]["step"] == pytest.approx(6e-6 * x)
+        assert inputs[name]["error"] < 1e-8
+
+
+def test_the_step_is_absolute_only_at_zero(run_cli):
+    code, out, err = run_cli("eval", "x*y + x", "--x", "0", "--y", "1e-300", "--check", "--json")
+    assert code == 0, err
+    inputs = strict_json(out)["check"]["inputs"]
+    assert inputs["x"]["step"] == 6e-6
+    assert inputs["y"]["step"] == pytest.approx(6e-306)
+    # a subnormal input still moves, and its gradient is checked
+    code, out, err = run_cli("eval", "3*x", "--x", "1e-320", "--check", "--json")
+    assert code == 0, err
+    entry = strict_json(out)["check"]["inputs"]["x"]
+    assert entry["step"] > 0 and entry["status"] == "pass"
+
+
+SCALES = [1e-300, 1e-30, 1e-12, 1e-3, 1.0, 1e3, 1e12, 1e30, 1e300]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_a_right_gradient_passes_at_any_scale(run_cli, scale):
+    # f = sin(x·a) with x ~ s and a ~ 1/s: the gradients scale as 1/s and s;
+    # the expected ones are the exact derivatives, not the check's output
+    x, a = 0.7 * scale, 3.0 / scale
+    code, out, err = run_cli("eval", "sin(x*a)", "--x", repr(x), "--a", repr(a), "--check", "--json")
+    assert code == 0, out + err
+    doc = strict_json(out)
+    inputs = doc["check"]["inputs"]
+    assert [c["status"] for c in inputs.values()] == ["pass", "pass"]
+    assert inputs["x"]["finite_difference"] == pytest.approx(a * math.cos(x * a), rel=1e-6)
+    assert inputs["a"]["finite_difference"] == pytest.approx(x * math.cos(x * a), rel=1e-6)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_a_wrong_gradient_fails_at_any_scale(run_cli, wrong_rule, scale):
+    # d(a·x)/dx = a, 10% too large, with a of any magnitude (1e-30 passed as
+    # "error < 1e-5" when the error was absolute below 1)
+    wrong_rule("mul", 1, lambda a, b, o: 1.1 * a)
+    code, out, _ = run_cli("eval", "a*x", "--a", repr(scale), "--x", "2", "--check", "--json")
+    assert code == 1
+    entry = strict_json(out)["check"]["inputs"]["x"]
+    assert entry["status"] == "fail"
+    assert entry["error"] == pytest.approx(0.1 / 1.1, rel=1e-6)
+    assert entry["finite_difference"] == pytest.approx(scale, rel=1e-8)
+
+
+def test_a_zero_gradient_within_the_noise_passes(run_cli):
+    # d(cos x)/dx at x = π is -sin(π) = -1.2e-16 in doubles; the difference is
+    # rounding noise around 0: both say 0, so it passes (with a note), not fails
+    code, out, err = run_cli("eval", "cos(x) + y", "--x", repr(math.pi), "--y", "2", "--check", "--json")
+    assert code == 0, err
+    entry = strict_json(out)["check"]["inputs"]["x"]
+    assert entry["status"] == "pass"
+    assert entry["error"] <= 1e-5 or "within the difference's noise" in entry["note"]
+
+
+
+def test_a_small_wrong_gradient_next_to_a_large_output_fails(run_cli, wrong_rule):
+    # f = 1e-6·x + 1: the gradient 1e-6 is far above the difference's noise
+    # (1.5e-10), so a 10% error in it is seen (an absolute error passed it)
+    assert run_cli("eval", "a*x + 1", "--a", "1e-6", "--x", "1", "--check")[0] == 0
+    wrong_rule("mul", 1, lambda a, b, o: 1.1 * a)
+    code, out, _ = run_cli("eval", "a*x + 1", "--a", "1e-6", "--x", "1", "--check", "--json")
+    assert code == 1
+    assert strict_json(out)["check"]["inputs"]["x"]["status"] == "fail"
+
+
+@pytest.mark.parametrize("a", ["3", "10", "1000"])
+def test_a_zero_gradient_of_a_cubic_passes_on_the_extrapolated_difference(run_cli, a):
+    # d((x-a)^3)/da at x = a is 0, but the central difference is -h² (its
+    # truncation error): relative to 0 that would fail; extrapolated to h → 0
+    # it is 0 within the noise
+    code, out, err = run_cli("eval", "(x-a)^3 + x", "--x", a, "--a", a, "--check", "--json")
+    assert code == 0, err
+    entry = strict_json(out)["check"]["inputs"]["a"]
+    assert entry["gradient"] == 0 and entry["status"] == "pass"
+    h = 6e-6 * float(a)
+    noise = 4 * 2.220446049250313e-16 * float(a) / h   # 4 ulps of the output (f = x = a) over h
+    assert entry["finite_difference"] == pytest.approx(-h * h, abs=noise)
+    assert "extrapolated to h → 0" in entry["note"] and "of 0, as the gradient is" in entry["note"]
+
+
+def test_an_unsteady_difference_is_inconclusive_not_a_failure(run_cli, wrong_rule):
+    # log(1 + u²) with u = x - a = -1.7e-8: 1 + u² rounds inside the program,
+    # so the difference moves by as much as it misses the true gradient by
+    # (2·u·b/(1+u²) = -8.0445e-4, by hand)
+    point = ["--x", "2.072789972047705", "--a", "2.0727899893283013", "--b", "23276.031576131336"]
+    code, out, err = run_cli("eval", "log(1+(x-a)^2)*b", *point, "--check", "--json")
+    assert code == 0, err
+    inputs = strict_json(out)["check"]["inputs"]
+    u = 2.072789972047705 - 2.0727899893283013
+    assert inputs["x"]["gradient"] == pytest.approx(2 * u * 23276.031576131336 / (1 + u * u), rel=1e-6)
+    assert inputs["x"]["status"] == inputs["a"]["status"] == "inconclusive"
+    assert "unsteady" in inputs["x"]["note"]
+    # a wrong rule is still seen there: 3x the gradient is far outside the unsteadiness
+    wrong_rule("log", 0, lambda x, o: 3 / x)
+    code, out, _ = run_cli("eval", "log(1+(x-a)^2)*b", *point, "--check", "--json")
+    assert code == 1 and strict_json(out)["check"]["inputs"]["x"]["status"] == "fail"

@@ -211,3 +211,31 @@ def test_program_text_is_never_executed(run_cli, tmp_path):
     code, _, err = run_cli("eval", f"__import__('os').system('touch {marker}')")
     assert code == 2 and "syntax" not in err or "unexpected" in err
     assert not marker.exists()
+
+
+from support import run  # noqa: E402
+
+
+# ---- --show-completion SHELL: the script for that shell, whatever shell runs adiff (issue 20) ----
+
+SHELL_SCRIPTS = {"bash": "complete -o default -F _adiff_completion adiff", "zsh": "#compdef adiff",
+                 "fish": "complete --command adiff", "powershell": "Register-ArgumentCompleter",
+                 "pwsh": "Register-ArgumentCompleter"}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELL_SCRIPTS))
+def test_show_completion_answers_for_the_shell_named(shell):
+    for args in (["--show-completion", shell], [f"--show-completion={shell}"]):
+        outcome = run(*args)   # a real process, whose own shell is not the one named
+        assert outcome.exit_code == 0, outcome.stderr
+        assert SHELL_SCRIPTS[shell] in outcome.stdout
+        others = {marker for name, marker in SHELL_SCRIPTS.items() if marker != SHELL_SCRIPTS[shell]}
+        assert not any(marker in outcome.stdout for marker in others)
+        assert "_ADIFF_COMPLETE" in outcome.stdout
+
+
+def test_show_completion_of_an_unknown_shell_is_a_usage_error():
+    outcome = run("--show-completion", "tcsh")
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("adiff: error: --show-completion tcsh: not a shell adiff completes")
+    assert "bash, zsh, fish" in outcome.stderr and "Traceback" not in outcome.stderr

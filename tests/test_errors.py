@@ -228,3 +228,102 @@ def test_a_long_hint_or_clause_is_wrapped_at_spaces():
     lines = str(error).split("\n")
     assert all(len(line) <= 86 for line in lines), lines
     assert " ".join(" ".join(lines).split()) == " ".join(("a clause " * 30 + "and a hint " * 30).split())
+
+
+# ---- the Python API: bad values are AdiffError, never a bare Python error (issue 20) ----------
+
+import autodiff_cli  # noqa: E402
+from autodiff_cli import AdiffError, differentiate, evaluate, hessian  # noqa: E402
+
+
+@pytest.mark.parametrize("call, kind, words", [
+    (lambda: evaluate("x", x="abc"), "binding", "x = 'abc' is not a number"),
+    (lambda: evaluate("x", x=None), "binding", "x = None is not a number"),
+    (lambda: evaluate("x", x=[1]), "binding", "x = [1] is not a number"),
+    (lambda: evaluate("x", x=True), "binding", "x = True is not a number"),
+    (lambda: evaluate("x", x=1 + 2j), "binding", "is not a number"),
+    (lambda: evaluate("x", {"x": object()}), "binding", "is not a number"),
+    (lambda: evaluate("x", [("x", 1)]), "usage", "bindings must be a mapping"),
+    (lambda: evaluate("x", {1: 2}), "usage", "a binding's name must be text"),
+    (lambda: evaluate(5), "usage", "the program must be text"),
+    (lambda: evaluate(None, x=1), "usage", "the program must be text"),
+    (lambda: evaluate("x", x=1, max_nodes=0), "usage", "max_nodes must be a whole number"),
+    (lambda: evaluate("x", x=1, max_nodes="10"), "usage", "max_nodes must be a whole number"),
+    (lambda: differentiate("x^2", order=-1), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order=0), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order=2.5), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order="2"), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", order=True), "usage", "order must be a whole number"),
+    (lambda: differentiate("x^2", max_nodes="z"), "usage", "max_nodes must be a whole number"),
+    (lambda: differentiate("x^2", max_nodes=-3), "usage", "max_nodes must be a whole number"),
+    (lambda: differentiate("x^2", wrt=5), "usage", "wrt must be an input's name or a list"),
+    (lambda: differentiate("x^2", wrt="q"), "usage", "no input q"),
+    (lambda: differentiate(3.5), "usage", "the program must be text"),
+    (lambda: hessian("x^2", wrt=5), "usage", "wrt must be an input's name or a list"),
+    (lambda: hessian("x^2", wrt=[1, 2]), "usage", "wrt must be an input's name or a list"),
+    (lambda: hessian("x^2", wrt=["x", "q"]), "usage", "no input q"),
+    (lambda: hessian("x^2", max_nodes=0), "usage", "max_nodes must be a whole number"),
+    (lambda: autodiff_cli.vectorize("x*y", bindings={"y": "abc"}), "binding", "y = 'abc' is not a number"),
+    (lambda: autodiff_cli.vectorize("x*y", bindings={"y": None}), "binding", "y = None is not a number"),
+    (lambda: autodiff_cli.vectorize("x*y", bindings=[1]), "usage", "bindings must be a mapping"),
+    (lambda: autodiff_cli.vectorize(5), "usage", "the program must be text"),
+    (lambda: autodiff_cli.vectorize("x", wrt=5), "usage", "wrt must be an input's name or a list"),
+    (lambda: autodiff_cli.vectorize("x", max_nodes="z"), "usage", "max_nodes must be a whole number"),
+])
+def test_the_api_raises_adiff_error_for_bad_values(call, kind, words):
+    with pytest.raises(AdiffError) as caught:
+        call()
+    assert caught.value.kind == kind and words in str(caught.value)
+    assert all(len(line) <= 100 for line in str(caught.value).splitlines())
+
+
+def test_the_api_takes_numbers_of_every_kind_and_numeric_text():
+    import numpy as np
+    trace = evaluate("(x*w+b-y)^2", {"x": "2", "w": np.float64(3)}, b=np.int64(1), y=5)
+    assert trace.value == 4 and trace.gradient() == {"x": 12, "w": 8, "b": 4, "y": -4}
+    assert evaluate("x", x="-inf").value == float("-inf")
+    assert evaluate("x", x=10 ** 400).value == float("inf")   # as the command line reads 1e400
+    assert set(differentiate("x^2*y", wrt="x, y").outputs) == {(), ("x",), ("y",)}
+    assert set(hessian("x*y", wrt=("x", "y")).outputs) >= {("x", "y")}
+    assert autodiff_cli.differentiate("x^3", order=np.int64(2)).outputs[("x", "x")] is not None
+
+
+# ---- an error in a -f FILE program names the file, FILE:LINE:COLUMN (issue 20) ----------------
+
+@pytest.mark.parametrize("command, extra", [
+    ("eval", ["--x", "1"]), ("eval", ["--x", "1", "--check"]), ("graph", []), ("explain", ["--x", "1"]),
+    ("diff", []), ("plot", ["--x", "0:1"]), ("minimize", ["--x", "1", "--method", "gd"]),
+    ("batch", ["points.csv"]),
+])
+def test_an_error_in_a_program_file_names_the_file(tmp_path, monkeypatch, command, extra):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "points.csv").write_text("x\n1\n")
+    (tmp_path / "model.adiff").write_text("# a model\ny = x * 2\nz = y +\n")
+    outcome = cli(command, "-f", "model.adiff", *extra)
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("adiff: error: model.adiff:3:8: "), outcome.stderr
+    assert "\n  z = y +\n         ^" in outcome.stderr   # the caret under column 8 still
+    if command != "batch":   # batch writes its rows, not a JSON document
+        outcome = cli(command, "-f", "model.adiff", *extra, "--json")
+        error = json.loads(outcome.stdout)["error"]
+        assert (error["file"], error["line"], error["column"]) == ("model.adiff", 3, 8)
+
+
+def test_an_unbound_input_in_a_program_file_names_the_file(tmp_path):
+    program = tmp_path / "loss.adiff"
+    program.write_text("p = x * w\np + 1\n")
+    outcome = cli("eval", "-f", str(program), "--x", "2")
+    assert outcome.exit_code == 2
+    # a long path may wrap the line (every line fits a screen): compare its words
+    assert " ".join(outcome.stderr.split()).startswith(f"adiff: error: {program}:1:9: no value for input w")
+
+
+def test_inline_and_standard_input_programs_keep_line_and_column():
+    for args, stdin in ((["eval", "y = x *\nz = y"], None), (["eval", "-"], "y = x *\nz = y\n"),
+                        (["eval", "-f", "-"], "y = x *\nz = y\n")):
+        outcome = cli(*args, input=stdin)
+        assert outcome.stderr.startswith("adiff: error: line 1, column 8: "), outcome.stderr
+        error = json.loads(cli(*args, "--json", input=stdin).stdout)["error"]
+        assert "file" not in error and error["line"] == 1
+    # a file read before does not name a later inline program's error
+    assert cli("eval", "x *").stderr.startswith("adiff: error: line 1, column 4: ")

@@ -145,12 +145,70 @@ def test_no_progress():
     assert doc["steps"] == optimize.PATIENCE + 1
 
 
-def test_lbfgs_no_progress_at_a_kink():
-    # |x| + |y| has no gradient at its minimum: L-BFGS-B's own test ends it
+def test_lbfgs_at_a_kink_converges_by_scipys_own_test():
+    # |x| + |y| has no gradient at its minimum: L-BFGS-B's own test (the
+    # loss no longer going down relative to itself) ends it there
     outcome, doc = minimize_json("abs(x)+abs(y)", "--x", "0.3", "--y", "0.7", "--method", "lbfgs")
-    assert outcome.exit_code == 1 and doc["reason"] == "no progress"
+    assert outcome.exit_code == 0 and doc["reason"] == "converged" and doc["grad_norm"] > 1
     assert abs(doc["inputs"]["x"]) < 1e-6 and abs(doc["inputs"]["y"]) < 1e-6
-    assert doc["detail"]   # SciPy's own words
+    assert doc["detail"].startswith("CONVERGENCE")   # SciPy's own words
+
+
+# a straight line through four points that it misses: the least-squares
+# minimum is not 0, at a = 1.94, b = 0.15 (the normal equations, by hand:
+# a = (4·Σxy − Σx·Σy) / (4·Σx² − (Σx)²) = (4·56.5 − 10·20) / (4·30 − 100))
+LINE = "(a*1+b-2.1)^2 + (a*2+b-3.9)^2 + (a*3+b-6.2)^2 + (a*4+b-7.8)^2"
+
+
+def test_lbfgs_converges_at_a_minimum_that_is_not_zero():
+    # SciPy says CONVERGENCE; the gradient's rounding there is above the
+    # absolute --tol, which alone called it "no progress" (issue 20)
+    outcome, doc = minimize_json(LINE, "--a", "0", "--b", "0")
+    assert outcome.exit_code == 0, outcome.stderr
+    assert doc["reason"] == "converged" and doc["converged"] is True
+    assert doc["inputs"]["a"] == pytest.approx(1.94, abs=1e-7)
+    assert doc["inputs"]["b"] == pytest.approx(0.15, abs=1e-7)
+    assert doc["value"] == pytest.approx(0.082, rel=1e-9)   # Σ residual², by hand
+    text = cli("minimize", LINE, "--a", "0", "--b", "0").stdout
+    assert "stopped        converged (SciPy: CONVERGENCE" in text
+
+
+def test_a_diverging_run_says_so_with_the_best_point_and_a_hint():
+    # gradient descent at rate 0.1 on the line: the loss grows by about 10x a
+    # step (it reached 2.9e154 and was called "no progress")
+    outcome, doc = minimize_json(LINE, "--a", "0", "--b", "0", "--method", "gd", "--lr", "0.1")
+    assert outcome.exit_code == 1 and doc["reason"] == "diverged" and doc["converged"] is False
+    assert isinstance(doc["failed_step"], int) and doc["failed_step"] >= 1
+    # the best point seen is the start: every step made it worse
+    assert doc["inputs"] == {"a": 0.0, "b": 0.0} and doc["value"] == doc["start_value"] == pytest.approx(118.9)
+    assert f"diverged at step {doc['failed_step']}" in outcome.stderr
+    text = cli("minimize", LINE, "--a", "0", "--b", "0", "--method", "gd", "--lr", "0.1").stdout
+    assert "a smaller --lr may help (this run's was 0.1)" in text
+    # momentum too
+    outcome, doc = minimize_json(LINE, "--a", "0", "--b", "0", "--method", "momentum", "--lr", "0.1")
+    assert doc["reason"] == "diverged" and doc["value"] <= doc["start_value"]
+
+
+def test_a_domain_error_is_non_finite_not_diverged():
+    # x - log(x) from 5 at rate 10 steps to x = -3, where log is NaN: the
+    # loss had not grown, so it is not a divergence
+    outcome, doc = minimize_json("x - log(x)", "--x", "5", "--method", "gd", "--lr", "10")
+    assert outcome.exit_code == 1 and doc["reason"] == "non-finite loss" and doc["failed_step"] == 1
+
+
+@pytest.mark.parametrize("start", [("-1.2", "1"), ("2", "-3"), ("0", "0")])
+def test_gradient_descents_default_rate_does_not_diverge(tmp_path, start):
+    # Rosenbrock from the README's start: the default rate 0.1 alone overflows
+    # in 5 steps; without --lr gd halves it where a step would raise the loss
+    trace = tmp_path / "run.jsonl"
+    outcome, doc = minimize_json(ROSENBROCK, "--x", start[0], "--y", start[1], "--method", "gd",
+                                 "--trace", str(trace))
+    assert doc["reason"] not in ("diverged", "non-finite loss"), doc
+    losses = [json.loads(line)["loss"] for line in trace.read_text().splitlines()]
+    assert all(b <= a for a, b in zip(losses, losses[1:]))
+    assert doc["value"] == pytest.approx((1 - doc["inputs"]["x"]) ** 2
+                                         + 100 * (doc["inputs"]["y"] - doc["inputs"]["x"] ** 2) ** 2)
+    assert doc["value"] < 0.2 * doc["start_value"]
 
 
 def test_lbfgs_stops_on_a_non_finite_trial_point_and_a_bound_avoids_it():
@@ -168,15 +226,15 @@ def test_no_progress_when_the_point_stops_moving():
     assert outcome.exit_code == 1 and doc["reason"] == "no progress" and doc["steps"] == 1
 
 
-def test_non_finite_loss_names_the_step():
+def test_divergence_names_the_step():
     outcome, doc = minimize_json(ROSENBROCK, "--x", "-1.2", "--y", "1", "--method", "gd", "--lr", "0.1",
                                  "--trace", os.devnull)
-    assert outcome.exit_code == 1 and doc["reason"] == "non-finite loss"
+    assert outcome.exit_code == 1 and doc["reason"] == "diverged"
     step = doc["failed_step"]
     assert isinstance(step, int) and step >= 1
     # the result is the best finite point seen, not the overflowed one
     assert math.isfinite(doc["value"]) and doc["value"] <= doc["start_value"]
-    assert f"non-finite loss at step {step}" in outcome.stderr
+    assert f"diverged at step {step}" in outcome.stderr
 
 
 def test_non_finite_loss_at_the_start():

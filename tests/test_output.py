@@ -138,8 +138,8 @@ def test_the_check_table_at_40_columns_keeps_its_headers_and_numbers():
     assert "gradi…" not in check_part and "9.8e-…" not in check_part
     assert "9.8e-12" in check_part and "1.8e-11" in check_part
     # the footnotes break between their parts, never inside a formula
-    assert "h = 6e-06·max(1, |x|)" in check_part
-    assert "/ max(1, |gradient|, |difference|)" in check_part
+    assert "h = 6e-06·|x|" in check_part and "(6e-06 at x = 0)" in check_part
+    assert "/ max(|gradient|, |difference|, noise)" in check_part
 
 
 # ---- the check -----------------------------------------------------------------------------

@@ -254,3 +254,75 @@ def test_the_same_plot_gives_the_same_image(tmp_path):
     for target in (first, second):
         assert cli("plot", "tanh(x)", "--x", "-3:3", "--render", str(target)).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+def _axes(text: str, braille: bool):
+    """A plot's y labels {row: value}, x labels {column: value} and its canvas rows."""
+    lines = text.splitlines()
+    corner, tick = ("└", "┬") if braille else ("+", "+")
+    axis = next(k for k, line in enumerate(lines) if line.strip().startswith(corner))
+    canvas = lines[1:axis]
+    margin = lines[axis].index(corner)
+    y_labels = {r: float(line[:margin]) for r, line in enumerate(canvas) if line[:margin].strip()}
+    ticks = [c - margin - 1 for c, ch in enumerate(lines[axis]) if ch == tick and c > margin]
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", lines[axis + 1])][:-1]   # the last is x's name
+    x_labels = {}
+    for start, word in words:
+        middle = start + len(word) // 2 - margin - 1   # under the tick it centres on
+        assert middle in ticks, (word, ticks)
+        x_labels[middle] = float(word)
+    return y_labels, x_labels, [line[margin + 1:] for line in canvas]
+
+
+def _marks(line: str, braille: bool) -> list[int]:
+    return [c for c, ch in enumerate(line) if (0x2800 < ord(ch) <= 0x28ff if braille else ch == "*")]
+
+
+@pytest.mark.parametrize("braille", [False, True])
+@pytest.mark.parametrize("low, high", [(0, 10), (-3, 3), (0, 1), (-0.0003, 0.0007), (2.5, 7.5),
+                                       (100000, 100001), (-1e-7, 3e-7), (0.1, 0.35)])
+def test_tick_labels_match_their_positions(low, high, braille):
+    # the identity: in every labelled row its mark lies where x is that label's
+    # value, and every x tick is labelled with the x of its column (issue 20:
+    # ticks at 2.5 and 7.5 were labelled 2 and 8)
+    outcome = cli("plot", "x", "--x", f"{low}:{high}", "--width", "80", "--height", "40",
+                  *([] if braille else ["--ascii"]), env={"NO_COLOR": "1"})
+    assert outcome.exit_code == 0, outcome.stderr
+    y_labels, x_labels, canvas = _axes(outcome.stdout, braille)
+    columns = len(canvas[0])
+    # a character column holds one dot, or two side by side in braille: the
+    # x at its middle, and the width of x it holds
+    per = 2 if braille else 1
+    dot = (high - low) / (per * columns - 1)
+    dx = per * dot
+
+    def x_at(column: int) -> float:
+        return low + (per * column + (per - 1) / 2) * dot
+
+    assert len(x_labels) >= 3
+    for column, value in x_labels.items():
+        assert abs(value - x_at(column)) <= 0.5 * dx + 1e-12 * abs(high), (column, value)
+    assert len(y_labels) >= 3
+    for row, value in y_labels.items():
+        marks = _marks(canvas[row], braille)
+        if low <= value <= high and marks:
+            assert x_at(marks[0]) - dx <= value <= x_at(marks[-1]) + dx, (row, value, marks)
+
+
+@pytest.mark.parametrize("given, start, stop", [("-3..3", -3, 3), ("0..1", 0, 1), ("-0.5..2.5e1", -0.5, 25),
+                                                (" 1 .. 2 ", 1, 2), (".5..1.", 0.5, 1)])
+def test_a_range_may_be_written_with_two_dots(given, start, stop):
+    # `plot --x -3..3` said no range was given (issue 20): it is START..STOP
+    for args in (["--x", given], [f"--x={given}"], ["--var", f"x={given}"]):
+        doc = points("x^2", *args, "--points", "3")
+        assert doc["x"] == [start, (start + stop) / 2, stop]
+        assert doc["value"] == [x * x for x in doc["x"]]
+
+
+def test_a_bad_two_dot_range_says_what_a_range_is():
+    outcome = cli("plot", "x^2", "--x", "1..")
+    assert outcome.exit_code == 2 and "a range is START:STOP (or START..STOP)" in outcome.stderr
+    outcome = cli("plot", "x^2", "--x", "3..-3")
+    assert outcome.exit_code == 2 and "START must be below STOP" in outcome.stderr
+    outcome = cli("plot", "x*y", "--x", "0..1", "--y", "1:2")
+    assert outcome.exit_code == 2 and "plot takes one range" in outcome.stderr

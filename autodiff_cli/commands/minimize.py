@@ -23,8 +23,9 @@ others fixed.  Gradients come from adiff's reverse pass, one forward and one
 reverse pass a step.  Methods: gd (gradient descent), momentum, adam, and
 lbfgs (SciPy's L-BFGS-B, pip install "adiff[optimize]"; the default when
 SciPy is installed, else gd).  Exit code 0 when converged (gradient norm at
-most --tol), 1 when it stopped otherwise, 130 on Ctrl-C (the best point so
-far is printed).
+most --tol, or, for lbfgs, SciPy's own convergence test), 1 when it
+stopped otherwise (diverged, non-finite, interrupted and no-progress stops
+print the best point seen), 130 on Ctrl-C.
 
 \b
 Examples:
@@ -80,10 +81,13 @@ def table(result, method_note: str) -> str:
     lines.append("")
     stopped = result.why()
     if result.reason == "converged":
-        stopped += " (gradient norm at most the tolerance"
+        stopped += f" ({result.test}"
         stopped += f"; on a bound: {', '.join(result.at_bound)})" if result.at_bound else ")"
     elif result.reason == "no progress" and result.detail:
         stopped += f" (SciPy: {result.detail})"
+    elif result.reason == "diverged":
+        stopped += (f": the loss grew without bound; the table shows the best point seen; "
+                    f"a smaller --lr may help (this run's was {_fmt(result.rate, 6)})")
     elif result.reason == "non-finite loss":
         stopped += ": the table shows the best point before it" + (
             "; a smaller --lr may help" if result.method != "lbfgs"
@@ -185,7 +189,8 @@ def minimize_command(
     method: Optional[str] = typer.Option(None, "--method", metavar="gd|momentum|adam|lbfgs",
                                          help="lbfgs when SciPy is installed, else gd."),
     lr: Optional[float] = typer.Option(None, "--lr", metavar="RATE",
-                                       help="Learning rate of gd (default 0.1), momentum (0.05), adam (0.01)."),
+                                       help="Learning rate of gd (default 0.1, halved where a step would raise the loss), "
+                                            "momentum (0.05), adam (0.01)."),
     steps: int = typer.Option(1000, "--steps", metavar="N", show_default=False, help="The step limit (default 1000)."),
     tol: float = typer.Option(1e-8, "--tol", metavar="TOL", show_default=False,
                               help="Converged when the gradient's norm is at most TOL (default 1e-8)."),

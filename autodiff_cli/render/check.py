@@ -18,8 +18,9 @@ from .table import number
 from .terminal import cell_len, fit, painter, width as terminal_width
 
 # each footnote as the parts it may be broken between
-FOOTNOTES = (("central difference,", f"h = {RELATIVE_STEP:g}·max(1, |x|)"),
-             ("error = |gradient − difference|", "/ max(1, |gradient|, |difference|)"))
+FOOTNOTES = (("central difference,", f"h = {RELATIVE_STEP:g}·|x|", f"({RELATIVE_STEP:g} at x = 0)"),
+             ("error = |gradient − difference|", "/ max(|gradient|, |difference|, noise)",
+              "(noise = 4 ulps of the output / h)"))
 METHOD = "; ".join(" ".join(parts) for parts in FOOTNOTES)
 
 _STYLE = {PASS: "green", FAIL: "bold red", KINK: "yellow", NON_FINITE: "yellow", INCONCLUSIVE: "yellow"}

@@ -64,14 +64,22 @@ def dumps(doc: dict) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _format(v: float, step: float) -> str:
-    """A tick label with as many decimals as the tick step needs."""
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e5 or abs(v) < 1e-4:
-        return f"{v:.3g}"
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 3
-    return f"{v:.{min(decimals, 6)}f}"
+def _labels(ticks: list[float], step: float) -> list[str]:
+    """The ticks' labels, all with the same number of decimals (or significant
+    digits, for very large or small numbers): the fewest with which every
+    label reads back as its tick, so that a tick at 2.5 is labelled 2.5."""
+    if not ticks:
+        return []
+    close = 1e-6 * step if step > 0 else 0.0
+    big = max(abs(t) for t in ticks)
+    for digits in range(16):
+        if big >= 1e5 or big < 1e-4:
+            texts = ["0" if t == 0 else f"{t:.{digits + 1}g}" for t in ticks]
+        else:
+            texts = ["0" if t == 0 else f"{t:.{digits}f}" for t in ticks]
+        if all(abs(float(text) - t) <= close for text, t in zip(texts, ticks)):
+            break
+    return texts
 
 
 def _nice_ticks(low: float, high: float, count: int) -> tuple[list[float], float]:
@@ -170,8 +178,17 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
     if clipped:
         notes.append(f"note: values beyond [{low:.3g}, {high:.3g}] run off the plot")
     rows = max(3, height - 3 - len(notes))
+    dot_rows = rows * (4 if braille else 1)
+
+    def row_of(y: float) -> float:
+        return (high - y) / (high - low) * (dot_rows - 1)
+
+    def cell_row(y: float) -> int:
+        """The character row that a value's dot falls in: where its tick and label go."""
+        return min(rows - 1, max(0, round(row_of(y)) // (dot_rows // rows)))
+
     y_ticks, y_step = _nice_ticks(low, high, max(3, rows // 5))
-    labels = {_row_of(t, low, high, rows): _format(t, y_step) for t in y_ticks}
+    labels = {cell_row(t): text for t, text in zip(y_ticks, _labels(y_ticks, y_step))}
     margin = max(len(s) for s in labels.values())
     columns = max(10, width - margin - 2)
     canvas = _Canvas(columns, rows, braille)
@@ -180,9 +197,6 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
 
     def column_of(x: float) -> float:
         return (x - x0) / (x1 - x0) * (canvas.dot_columns - 1)
-
-    def row_of(y: float) -> float:
-        return (high - y) / (high - low) * (canvas.dot_rows - 1)
 
     patterns = [lambda c: True] * len(COLOURS)
     if braille and not colour:
@@ -204,7 +218,7 @@ def render(samples: Samples, *, width: int = 80, height: int = 24, braille: bool
                 canvas.line(index, *previous, *point, patterns[index])
             previous = point
 
-    zero_row = _row_of(0.0, low, high, rows) if low < 0 < high else None
+    zero_row = cell_row(0.0) if low < 0 < high else None
 
     def paint(text: str, code: Optional[str]) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if colour and code else text
@@ -251,10 +265,6 @@ def _runs(cells: list[tuple[str, Optional[str]]], paint) -> str:
     return "".join(out)
 
 
-def _row_of(y: float, low: float, high: float, rows: int) -> int:
-    return min(rows - 1, max(0, int((high - y) / (high - low) * rows)))
-
-
 def _legend(curves, braille: bool, colour: bool, paint) -> str:
     if not braille:
         glyphs = [m * 2 for m in ASCII_MARKS]
@@ -271,18 +281,22 @@ def _x_axis(samples: Samples, margin: int, columns: int, canvas: _Canvas, braill
     axis = ["─" if braille else "-"] * columns
     label_line = [" "] * (columns + margin + 8)
     taken_until = -1
-    for t in ticks:
-        c = min(columns - 1, max(0, int(round((t - x0) / (x1 - x0) * (columns - 1)))))
+
+    def column(x: float) -> int:
+        """The character column that a value's dot falls in, as the curves are drawn."""
+        dot = round((x - x0) / (x1 - x0) * (canvas.dot_columns - 1))
+        return min(columns - 1, max(0, dot // (canvas.dot_columns // columns)))
+
+    for t, text in zip(ticks, _labels(ticks, step)):
+        c = column(t)
         axis[c] = "┬" if braille else "+"
-        text = _format(t, step)
         start = margin + 2 + c - len(text) // 2
         start = max(0, start)
         if start > taken_until + 1:
             label_line[start:start + len(text)] = list(text)
             taken_until = start + len(text)
     for kink in samples.kinks:
-        c = min(columns - 1, max(0, int(round((kink.x - x0) / (x1 - x0) * (columns - 1)))))
-        axis[c] = "▲" if braille else "^"
+        axis[column(kink.x)] = "▲" if braille else "^"
     corner = "└" if braille else "+"
     axis_text = "".join(paint("▲", "31") if ch == "▲" else paint("^", "31") if ch == "^" and not braille
                         else paint(ch, DIM) for ch in axis)

@@ -150,10 +150,12 @@ class Objective:
 
 
 def _diverged(first: float, best: float, loss: float) -> bool:
-    """A loss that has grown far above the start and the best point, or to +inf."""
+    """A loss that has grown far above the start and the best point, or to +inf.
+    The growth is measured against a scale of at least 1: from a start at the
+    minimum (a loss of 1e-16), Adam's first step of about --lr is no divergence."""
     if loss == math.inf:
         return True
-    return math.isfinite(loss) and loss > first and loss - best > GROWTH * max(abs(first), abs(best))
+    return math.isfinite(loss) and loss > first and loss - best > GROWTH * max(abs(first), abs(best), 1.0)
 
 
 def _finite(loss: float, gradient: Sequence[float]) -> bool:

@@ -50,8 +50,17 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
         for name in names:
             outputs[(name,)] = first[name]
     else:
+        # two constructions, each linear in the graph, and the smaller kept:
+        # Taylor mode (smaller for products and quotients: Leibniz's rule),
+        # and reverse mode repeated (smaller where each derivative is a
+        # polynomial in the node's output, as tanh's are in tanh)
+        repeated = work.gradient(graph.output, names, last=False)
         for name in names:
-            outputs[(name,) * order] = work.taylor(graph.output, name, order)
+            taylor = work.taylor(graph.output, name, order)
+            node = repeated[name]
+            for n in range(1, order):
+                node = work.gradient(node, [name], last=n == order - 1)[name]
+            outputs[(name,) * order] = min(taylor, node, key=work.size)
     return work.finish(outputs)
 
 
@@ -162,6 +171,7 @@ class _Pass:
         work.max_nodes = None if limit is None else 4 * limit + 100_000
         self.work = work
         self.simplifier = Simplifier(work)
+        self.simplifier.read()
         self.partials: dict[tuple[int, int], int] = {}
         # Taylor mode's state, by input: which nodes depend on it, and their derivatives
         self._depends: dict[int, bytearray] = {}
@@ -226,8 +236,20 @@ class _Pass:
             if parts is None:
                 result[name] = simplifier.number(0.0)
             else:
-                result[name] = parts if type(parts) is int else simplifier.sum(parts)
+                result[name] = simplifier.folded_form(parts) if type(parts) is int else simplifier.sum(parts)
         return result
+
+    def size(self, node: int) -> int:
+        """Operations the node reaches in the working graph, each once."""
+        nodes, seen, stack, count = self.work.nodes, {node}, [node], 0
+        while stack:
+            inputs = nodes[stack.pop()].inputs
+            count += bool(inputs)
+            for j in inputs:
+                if j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return count
 
     def taylor(self, output: int, name: str, order: int) -> int:
         """d^order output / d name^order, by Taylor-mode (forward) propagation.
@@ -251,7 +273,7 @@ class _Pass:
         nodes = work.nodes
         x = work.inputs[name]
         zero, one = simplifier.number(0.0), simplifier.number(1.0)
-        value_of = simplifier.value_of
+        value_of, folded = simplifier.value_of, simplifier.folded
         depends = self._depends.setdefault(x, bytearray())
         series: dict[int, list[int]] = self._series.setdefault(x, {})
 
@@ -277,6 +299,15 @@ class _Pass:
             have = len(series.get(m, ()))
             if have < k - 1:                 # the lower orders first
                 stack.append((m, have + 1))
+                continue
+            same = simplifier.folded_form(m) if m in folded else m
+            if same != m:   # 2·x·3 as 6·x, x^3·sqrt(x) as x^3.5: one product
+                found = known(same, k)
+                if found is None:
+                    stack.append((same, k))
+                else:
+                    series.setdefault(m, []).append(found)
+                    stack.pop()
                 continue
             node, missing, terms = nodes[m], [], []
             rule = self._recurrence(node)
@@ -361,7 +392,7 @@ class _Pass:
         steps, output = _template(node.op, k)
         if len(steps) == 1 and steps[0][0] == "const":   # add's 1, sub's -1: one node for all
             return work.constant(steps[0][1], steps[0][2])
-        bound = node.inputs + (i,)
+        bound = tuple(map(simplifier.folded_form, node.inputs)) + (i,)
         slots: list[int] = []
         for step in steps:
             kind = step[0]

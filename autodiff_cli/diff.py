@@ -9,9 +9,11 @@ There is no second table of derivative rules: a function added to the op
 table is differentiable here, to any order.
 
 Nodes are built through simplify.Simplifier, so constants fold, like terms
-merge and equal subexpressions share one node as they are built.  Higher
-orders are the same pass applied to the derivative's node; the Hessian is
-the pass applied to each first derivative.  Nodes that no output reaches
+merge and equal subexpressions share one node as they are built.  An
+N-th derivative in one input is built by Taylor mode (each node's
+derivatives of orders 1..N from the same partials) and by this pass
+applied N times, and the smaller kept; the Hessian is the pass applied
+to each first derivative.  Nodes that no output reaches
 are dropped at the end.  Everything is a loop: no recursion over graphs.
 """
 

@@ -58,7 +58,10 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
         # polynomial in the node's output, as tanh's are in tanh)
         repeated = work.gradient(graph.output, names, last=False)
         for name in names:
-            taylor = work.taylor(graph.output, name, order)
+            try:
+                taylor = work.taylor(graph.output, name, order)
+            except AdiffError as error:
+                raise work._too_large() if error.kind == "too_large" else error from None
             node = repeated[name]
             for n in range(1, order):
                 node = work.gradient(node, [name], last=n == order - 1)[name]

@@ -22,6 +22,10 @@ it merges; forms larger than MAX_TERMS (sums) or MAX_FACTORS (products)
 are not merged further (the node becomes an atom), so a 10^5-term sum or a
 10^4-deep chain of products is built in linear time.
 
+The program's own nodes, built without the simplifier, are read into
+these forms once (read), so that the numbers the user wrote fold in the
+derivatives (0.5·m·v² by v is m·v).
+
 Two switches, which the symbolic pass sets: `expand` multiplies out
 products of small sums (c·(a + b)·m is c·a·m + c·b·m) so that like terms
 of a later derivative meet; `group` lowers a sum with its common factors
@@ -108,27 +112,26 @@ class Simplifier:
             return n.constant
         return None
 
-    def read(self, start: int = 0) -> None:
-        """Give the nodes from `start` on that were built without the
-        simplifier (the program's own) the product form their numbers fold
+    def read(self) -> None:
+        """Give the graph's nodes, built without the simplifier (the
+        program's own), the product form their numbers fold
         and their powers merge to: the derivative of 0.5·m·v² by v is m·v,
         not 2·0.5·m·v; 3*0.1 is one number; x^3·sqrt(x) is x^3.5.
 
         Folding is in double arithmetic, one rounding per operation, as the
         program computes it (3*0.1 is 0.30000000000000004, as `adiff eval`
-        has it), so the derivative's numbers are the program's.  A node
-        whose form has no number to fold and no base twice stays an atom,
-        so the program's structure prints as written; the nodes themselves
-        are never rewritten.  One loop in node order, each form built from
-        its inputs' (`shapes` holds the forms of the products that stay
-        atoms, for their parents' merging)."""
+        has it), so the derivative's numbers are the program's.  Only a
+        node whose form folds a number or merges a base is replaced where
+        the derivative uses it (folded_form); the others keep their node, so
+        the program's structure prints as written, and the program's nodes
+        themselves are never rewritten.  One loop in node order, each form built from
+        its inputs'."""
         nodes, products, value_of = self.graph.nodes, self.products, self.value_of
-        shapes: dict[int, tuple[float, Bases]] = {}
-        for i in range(start, len(nodes)):
+        for i in range(len(nodes)):
             node = nodes[i]
             if (node.op not in ARITHMETIC and node.op != "sqrt") or i in products:
                 continue
-            forms = [products.get(j) or shapes.get(j) or self.product_form(j) for j in node.inputs]
+            forms = [self.product_form(j) for j in node.inputs]
             if all(not bases for _, bases in forms):      # numbers only: fold them
                 value = OPS[node.op].forward(*(c for c, _ in forms))
                 if math.isfinite(value):
@@ -160,10 +163,10 @@ class Simplifier:
             if not (math.isfinite(coefficient) and coefficient != 0 and len(items) <= MAX_FACTORS):
                 continue
             if coefficient == 1 and len(items) == bases_in:
-                # nothing folds or merges: an atom, printed as written; a
-                # power's form is known, as for the powers built here
-                # (sqrt(x)^2·y is x·y)
-                (products if op in ("pow", "sqrt") else shapes)[i] = (1.0, items)
+                # nothing folds or merges: printed as written, but its form
+                # is known, as for the products built here (sqrt(x)^2·y is
+                # x·y, (1/u)·(1/u) is u^-2)
+                products[i] = (1.0, items)
             else:
                 products[i] = (coefficient, items)
                 self.folded.add(i)

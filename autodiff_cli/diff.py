@@ -9,9 +9,11 @@ There is no second table of derivative rules: a function added to the op
 table is differentiable here, to any order.
 
 Nodes are built through simplify.Simplifier, so constants fold, like terms
-merge and equal subexpressions share one node as they are built.  Higher
-orders are the same pass applied to the derivative's node; the Hessian is
-the pass applied to each first derivative.  Nodes that no output reaches
+merge and equal subexpressions share one node as they are built.  An
+N-th derivative in one input is built by Taylor mode (each node's
+derivatives of orders 1..N from the same partials) and by this pass
+applied N times, and the smaller kept; the Hessian is the pass applied
+to each first derivative.  Nodes that no output reaches
 are dropped at the end.  Everything is a loop: no recursion over graphs.
 """
 
@@ -45,12 +47,25 @@ def differentiate(graph: Graph, wrt: Optional[Sequence[str]] = None, order: int 
                          hint="--order 1 is the gradient, --order 2 the second derivative")
     work = _Pass(graph)
     outputs = {(): graph.output}
-    first = work.gradient(graph.output, names, last=order == 1)   # one pass for every name
-    for name in names:
-        node = first[name]
-        for n in range(1, order):
-            node = work.gradient(node, [name], last=n == order - 1)[name]
-        outputs[(name,) * order] = node
+    if order == 1:
+        first = work.gradient(graph.output, names)   # one pass for every name
+        for name in names:
+            outputs[(name,)] = first[name]
+    else:
+        # two constructions, each linear in the graph, and the smaller kept:
+        # Taylor mode (smaller for products and quotients: Leibniz's rule),
+        # and reverse mode repeated (smaller where each derivative is a
+        # polynomial in the node's output, as tanh's are in tanh)
+        repeated = work.gradient(graph.output, names, last=False)
+        for name in names:
+            try:
+                taylor = work.taylor(graph.output, name, order)
+            except AdiffError as error:
+                raise work._too_large() if error.kind == "too_large" else error from None
+            node = repeated[name]
+            for n in range(1, order):
+                node = work.gradient(node, [name], last=n == order - 1)[name]
+            outputs[(name,) * order] = min(taylor, node, key=work.size)
     return work.finish(outputs)
 
 
@@ -179,7 +194,11 @@ class _Pass:
         work.max_nodes = None if limit is None else 4 * limit + 100_000
         self.work = work
         self.simplifier = Simplifier(work)
+        self.simplifier.read()
         self.partials: dict[tuple[int, int], int] = {}
+        # Taylor mode's state, by input: which nodes depend on it, and their derivatives
+        self._depends: dict[int, bytearray] = {}
+        self._series: dict[int, dict[int, list[int]]] = {}
 
     def gradient(self, output: int, names: Sequence[str], last: bool = True) -> dict[str, int]:
         """d output / d name for each name, as nodes of the working graph.
@@ -240,8 +259,151 @@ class _Pass:
             if parts is None:
                 result[name] = simplifier.number(0.0)
             else:
-                result[name] = parts if type(parts) is int else simplifier.sum(parts)
+                result[name] = simplifier.folded_form(parts) if type(parts) is int else simplifier.sum(parts)
         return result
+
+    def size(self, node: int) -> int:
+        """Operations the node reaches in the working graph, each once."""
+        nodes, seen, stack, count = self.work.nodes, {node}, [node], 0
+        while stack:
+            inputs = nodes[stack.pop()].inputs
+            count += bool(inputs)
+            for j in inputs:
+                if j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return count
+
+    def taylor(self, output: int, name: str, order: int) -> int:
+        """d^order output / d name^order, by Taylor-mode (forward) propagation.
+
+        Each node m keeps its derivatives d^1 m, ..., d^order m, built in
+        node order from the op table's partials (p_r = ∂m/∂r):
+
+            d^k m = Σ_r Σ_{j<k} C(k−1, j) · d^j p_r · d^(k−j) r
+
+        which is the general Leibniz rule for a product (the two sums' like
+        terms merge into C(k, j)) and the chain rule's higher orders for a
+        function.  A partial is itself a node (cos(x), out, 1/b), whose own
+        derivatives are found the same way, to a lower order: each needed
+        (node, order) is built once, on an explicit stack, no recursion.
+        Every intermediate derivative is a shared node, so the n-th
+        derivative costs O(n²) nodes per node of the program, where n
+        passes of reverse mode multiply out and grow much faster.
+        """
+        work, simplifier = self.work, self.simplifier
+        simplifier.expand = False
+        nodes = work.nodes
+        x = work.inputs[name]
+        zero, one = simplifier.number(0.0), simplifier.number(1.0)
+        value_of, folded = simplifier.value_of, simplifier.folded
+        depends = self._depends.setdefault(x, bytearray())
+        series: dict[int, list[int]] = self._series.setdefault(x, {})
+
+        def known(m: int, k: int) -> Optional[int]:
+            if k == 0:
+                return m
+            while len(depends) <= m:   # nodes are appended in order: their inputs are known
+                i = len(depends)
+                depends.append(i == x or any(depends[j] for j in nodes[i].inputs))
+            if not depends[m]:
+                return zero
+            if m == x:
+                return one if k == 1 else zero
+            found = series.get(m)
+            return found[k - 1] if found is not None and len(found) >= k else None
+
+        stack = [(output, order)]
+        while stack:
+            m, k = stack[-1]
+            if known(m, k) is not None:
+                stack.pop()
+                continue
+            have = len(series.get(m, ()))
+            if have < k - 1:                 # the lower orders first
+                stack.append((m, have + 1))
+                continue
+            same = simplifier.folded_form(m) if m in folded else m
+            if same != m:   # 2·x·3 as 6·x, x^3·sqrt(x) as x^3.5: one product
+                found = known(same, k)
+                if found is None:
+                    stack.append((same, k))
+                else:
+                    series.setdefault(m, []).append(found)
+                    stack.pop()
+                continue
+            node, missing, terms = nodes[m], [], []
+            rule = self._recurrence(node)
+            if rule is not None:   # y = a/b or y = u^c: a recurrence over y's own lower orders
+                numerator, u, c = rule
+                wanted = [(numerator, k)] if numerator is not None else []
+                wanted += [(u, i) for i in range(1, k + 1)] + [(m, i) for i in range(k)]
+                missing = [w for w in wanted if known(*w) is None]
+                if not missing:
+                    series.setdefault(m, []).append(self._recurrence_term(m, k, rule, known))
+                    stack.pop()
+                else:
+                    stack.extend(missing)
+                continue
+            for index, r in enumerate(node.inputs):
+                if known(r, 1) is zero:
+                    continue
+                p = self.partial(m, index)
+                for j in range(k):
+                    dp, dr = known(p, j), known(r, k - j)
+                    if dp is None:
+                        missing.append((p, j))
+                    if dr is None:
+                        missing.append((r, k - j))
+                    if dp is None or dr is None or value_of(dp) == 0 or value_of(dr) == 0:
+                        continue
+                    terms.append((simplifier.product((dp, dr)), float(math.comb(k - 1, j))))
+            if missing:
+                stack.extend(missing)
+                continue
+            series.setdefault(m, []).append(simplifier.combine(terms) if terms else zero)
+            stack.pop()
+        return known(output, order)
+
+    def _recurrence(self, node: Node):
+        """(a, b, None) for a quotient a/b; (None, u, c) for a power u^c whose
+        exponent c is a number but not a whole one ≥ 0 (sqrt(u) is u^0.5);
+        None for the rest, which the general rule serves (a whole power's
+        partial c·u^(c−1) comes down to u in c steps)."""
+        if node.op == "div":
+            return node.inputs[0], node.inputs[1], None
+        if node.op == "sqrt":
+            return None, node.inputs[0], 0.5
+        if node.op == "pow":
+            c = self.simplifier.value_of(node.inputs[1])
+            if c is not None and not (c >= 0 and c == int(c)):
+                return None, node.inputs[0], c
+        return None
+
+    def _recurrence_term(self, m: int, k: int, rule, known) -> int:
+        """d^k y from y's lower orders, one division by the base:
+        y = a/b: b·y = a, so y^(k) = (a^(k) − Σ_{1≤j≤k} C(k, j)·b^(j)·y^(k−j)) / b;
+        y = u^c: u·y' = c·y·u', so
+        y^(k) = (c·Σ_{j<k} C(k−1, j)·y^(j)·u^(k−j) − Σ_{1≤j<k} C(k−1, j)·u^(j)·y^(k−j)) / u."""
+        simplifier = self.simplifier
+        value_of, product = simplifier.value_of, simplifier.product
+        numerator, u, c = rule
+        terms = []
+
+        def term(a: int, b: int, scale: float) -> None:
+            if value_of(a) != 0 and value_of(b) != 0 and scale != 0:
+                terms.append((product((a, b)), scale))
+
+        if c is None:
+            terms.append((known(numerator, k), 1.0))
+            for j in range(1, k + 1):
+                term(known(u, j), known(m, k - j), -float(math.comb(k, j)))
+        else:
+            for j in range(k):
+                term(known(m, j), known(u, k - j), c * math.comb(k - 1, j))
+            for j in range(1, k):
+                term(known(u, j), known(m, k - j), -float(math.comb(k - 1, j)))
+        return simplifier.quotient(simplifier.combine(terms), u)
 
     def partial(self, i: int, k: int) -> int:
         """∂ node i / ∂ its k-th input: the op's formula, instantiated."""
@@ -253,7 +415,7 @@ class _Pass:
         steps, output = _template(node.op, k)
         if len(steps) == 1 and steps[0][0] == "const":   # add's 1, sub's -1: one node for all
             return work.constant(steps[0][1], steps[0][2])
-        bound = node.inputs + (i,)
+        bound = tuple(map(simplifier.folded_form, node.inputs)) + (i,)
         slots: list[int] = []
         for step in steps:
             kind = step[0]

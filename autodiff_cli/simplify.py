@@ -22,6 +22,10 @@ it merges; forms larger than MAX_TERMS (sums) or MAX_FACTORS (products)
 are not merged further (the node becomes an atom), so a 10^5-term sum or a
 10^4-deep chain of products is built in linear time.
 
+The program's own nodes, built without the simplifier, are read into
+these forms once (read), so that the numbers the user wrote fold in the
+derivatives (0.5·m·v² by v is m·v).
+
 Two switches, which the symbolic pass sets: `expand` multiplies out
 products of small sums (c·(a + b)·m is c·a·m + c·b·m) so that like terms
 of a later derivative meet; `group` lowers a sum with its common factors
@@ -89,6 +93,7 @@ class Simplifier:
         self.lowered: dict[tuple[float, Bases], int] = {}      # a product form -> its node
         self.chains: dict[tuple[tuple[int, float], ...], int] = {}  # factors -> their product
         self.products: dict[int, tuple[float, Bases]] = {}
+        self.folded: set[int] = set()   # nodes read() gave a form in which numbers fold
 
     # ---- leaves ----------------------------------------------------------------
 
@@ -106,6 +111,73 @@ class Simplifier:
             self.numerals.add(label)
             return n.constant
         return None
+
+    def read(self) -> None:
+        """Give the graph's nodes, built without the simplifier (the
+        program's own), the product form their numbers fold
+        and their powers merge to: the derivative of 0.5·m·v² by v is m·v,
+        not 2·0.5·m·v; 3*0.1 is one number; x^3·sqrt(x) is x^3.5.
+
+        Folding is in double arithmetic, one rounding per operation, as the
+        program computes it (3*0.1 is 0.30000000000000004, as `adiff eval`
+        has it), so the derivative's numbers are the program's.  Only a
+        node whose form folds a number or merges a base is replaced where
+        the derivative uses it (folded_form); the others keep their node, so
+        the program's structure prints as written, and the program's nodes
+        themselves are never rewritten.  One loop in node order, each form built from
+        its inputs'."""
+        nodes, products, value_of = self.graph.nodes, self.products, self.value_of
+        for i in range(len(nodes)):
+            node = nodes[i]
+            if (node.op not in ARITHMETIC and node.op != "sqrt") or i in products:
+                continue
+            forms = [self.product_form(j) for j in node.inputs]
+            if all(not bases for _, bases in forms):      # numbers only: fold them
+                value = OPS[node.op].forward(*(c for c, _ in forms))
+                if math.isfinite(value):
+                    products[i] = (value + 0.0, ())
+                    self.folded.add(i)
+                continue
+            op = node.op
+            if op == "sqrt" or (op == "pow" and value_of(node.inputs[1]) is not None):
+                e = 0.5 if op == "sqrt" else value_of(node.inputs[1])
+                (c, bases) = forms[0]
+                if e != int(e) and not (c == 1 and len(bases) == 1 and bases[0][1] == 1):
+                    continue      # (x·y)^0.5 is not x^0.5·y^0.5 for x, y < 0
+                coefficient, scaled = _power(c, e), [((b, x * e),) for b, x in bases]
+                forms, signs = [(1.0, sum(scaled, ()))], (1.0,)
+                if coefficient is None:
+                    continue
+            elif op == "mul":
+                coefficient, signs = forms[0][0] * forms[1][0], (1.0, 1.0)
+            elif op == "div" and forms[1][0] != 0:
+                coefficient, signs = forms[0][0] / forms[1][0], (1.0, -1.0)
+            else:
+                continue          # sums stay as written; -x stays -x
+            bases_in = sum(len(bases) for _, bases in forms)
+            merged: dict[int, float] = {}
+            for (_, bases), sign in zip(forms, signs):
+                for base, exponent in bases:
+                    merged[base] = merged.get(base, 0.0) + sign * exponent
+            items = tuple(sorted((b, e) for b, e in merged.items() if e != 0))
+            if not (math.isfinite(coefficient) and coefficient != 0 and len(items) <= MAX_FACTORS):
+                continue
+            if coefficient == 1 and len(items) == bases_in:
+                # nothing folds or merges: printed as written, but its form
+                # is known, as for the products built here (sqrt(x)^2·y is
+                # x·y, (1/u)·(1/u) is u^-2)
+                products[i] = (1.0, items)
+            else:
+                products[i] = (coefficient, items)
+                self.folded.add(i)
+
+    def folded_form(self, node: int) -> int:
+        """The node, or the node its numbers fold to when it is one read()
+        gave a form: 2·x·3 is 6·x."""
+        if node not in self.folded:
+            return node
+        coefficient, items = self.products[node]
+        return self.lower_product(coefficient, dict(items))
 
     # ---- the forms of a node ---------------------------------------------------
 
@@ -129,6 +201,8 @@ class Simplifier:
         if value is not None:
             return value, ()
         coefficient, bases = self.product_form(node)
+        if not bases:
+            return coefficient, ()
         return 0.0, ((bases, coefficient),)
 
     # ---- building --------------------------------------------------------------
@@ -180,9 +254,9 @@ class Simplifier:
         if exponents is None and len(factors) == 2:   # the common case: upstream × partial
             a, b = factors
             if self.value_of(a) == 1:
-                return b
+                return self.folded_form(b)
             if self.value_of(b) == 1:
-                return a
+                return self.folded_form(a)
         coefficient = IDENTITY["mul"]
         merged: dict[int, float] = {}
         factors = list(factors)
